@@ -1,0 +1,84 @@
+package structs
+
+// MaxKVSize is the largest value a KV entry may hold (Consul's default
+// kv_max_value_size, 512 KiB).
+const MaxKVSize = 512 * 1024
+
+// DirEntry is one KV entry. Field names are Consul's: they are the JSON
+// of /v1/kv and the msgpack of log entries and state dumps.
+type DirEntry struct {
+	LockIndex uint64
+	Key       string
+	Flags     uint64
+	Value     []byte
+	Session   string `json:",omitempty"`
+
+	RaftIndex
+}
+
+// DirEntries is a list of KV entries.
+type DirEntries []*DirEntry
+
+// KVSOp is a KV write verb, as Consul names them in /v1/txn.
+type KVSOp string
+
+// The KV verbs.
+const (
+	KVSet            KVSOp = "set"
+	KVDelete         KVSOp = "delete"
+	KVDeleteCAS      KVSOp = "delete-cas"
+	KVDeleteTree     KVSOp = "delete-tree"
+	KVCAS            KVSOp = "cas"
+	KVLock           KVSOp = "lock"
+	KVUnlock         KVSOp = "unlock"
+	KVGet            KVSOp = "get"
+	KVGetTree        KVSOp = "get-tree"
+	KVCheckSession   KVSOp = "check-session"
+	KVCheckIndex     KVSOp = "check-index"
+	KVCheckNotExists KVSOp = "check-not-exists"
+)
+
+// IsWrite tells whether the verb changes state.
+func (op KVSOp) IsWrite() bool {
+	switch op {
+	case KVGet, KVGetTree, KVCheckSession, KVCheckIndex, KVCheckNotExists:
+		return false
+	}
+	return true
+}
+
+// KVSRequest is the Raft log entry and RPC argument of a KV write.
+type KVSRequest struct {
+	Datacenter string
+	Op         KVSOp
+	DirEnt     DirEntry
+	WriteRequest
+}
+
+// KeyRequest asks for one key.
+type KeyRequest struct {
+	Datacenter string
+	Key        string
+	QueryOptions
+}
+
+// KeyListRequest asks for the keys under a prefix, optionally only up to
+// the next separator.
+type KeyListRequest struct {
+	Datacenter string
+	Prefix     string
+	Seperator  string
+	QueryOptions
+}
+
+// IndexedDirEntries is the reply to a key or prefix read.
+type IndexedDirEntries struct {
+	Entries DirEntries
+	QueryMeta
+}
+
+// IndexedKeyList is the reply to a key listing.
+type IndexedKeyList struct {
+	Keys []string
+	QueryMeta
+}

@@ -1,5 +1,7 @@
 package structs
 
+import "errors"
+
 // MaxKVSize is the largest value a KV entry may hold (Consul's default
 // kv_max_value_size, 512 KiB).
 const MaxKVSize = 512 * 1024
@@ -81,4 +83,13 @@ type IndexedDirEntries struct {
 type IndexedKeyList struct {
 	Keys []string
 	QueryMeta
+}
+
+// Validate says whether a KV entry or tombstone from a state dump can be
+// stored: it needs a key.
+func (e *DirEntry) Validate() error {
+	if e.Key == "" {
+		return errors.New("entry has an empty key")
+	}
+	return nil
 }

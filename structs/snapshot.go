@@ -1,6 +1,7 @@
 package structs
 
 import (
+	"errors"
 	"io"
 	"time"
 )
@@ -64,3 +65,12 @@ type SnapshotResponse struct {
 // archive byte is written, so an HTTP handler can set its headers; it
 // returns where the archive goes.
 type SnapshotReplyFunc func(reply *SnapshotResponse) (io.Writer, error)
+
+// Validate says whether an index row from a state dump can be stored: it
+// needs a table name.
+func (e *IndexEntry) Validate() error {
+	if e.Key == "" {
+		return errors.New("index entry has an empty table name")
+	}
+	return nil
+}

@@ -98,3 +98,9 @@ type WriteRequest struct {
 	// Token is the ACL token secret.
 	Token string
 }
+
+// DCSpecificRequest is a request that names only its datacenter.
+type DCSpecificRequest struct {
+	Datacenter string
+	QueryOptions
+}

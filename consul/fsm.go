@@ -1,0 +1,117 @@
+package consul
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+// fsm is the Raft state machine: it applies committed log entries to the
+// state store and dumps or replaces the store for snapshots. Raft calls
+// Apply, Snapshot and Restore from its one FSM goroutine; readers call
+// State and SnapshotState from any goroutine.
+type fsm struct {
+	logger hclog.Logger
+
+	// mu guards the pair (state, lastIndex/lastTerm): a snapshot must
+	// label the store with the index of the last write it holds.
+	mu        sync.RWMutex
+	state     *state.Store
+	lastIndex uint64
+	lastTerm  uint64
+}
+
+func newFSM(logger hclog.Logger) (*fsm, error) {
+	s, err := state.NewStore()
+	if err != nil {
+		return nil, err
+	}
+	return &fsm{logger: logger, state: s}, nil
+}
+
+// State returns the current state store.
+func (f *fsm) State() *state.Store {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state
+}
+
+// SnapshotState returns a view of the store and the Raft index and term
+// of the last entry it holds.
+func (f *fsm) SnapshotState() (*state.Snapshot, uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Snapshot(f.lastIndex), f.lastTerm
+}
+
+// Apply applies one committed log entry. Its return value reaches the
+// caller of raft.Apply through the future's Response.
+func (f *fsm) Apply(l *raft.Log) interface{} {
+	if len(l.Data) == 0 {
+		return fmt.Errorf("fsm: empty log entry at index %d", l.Index)
+	}
+	t := structs.MessageType(l.Data[0])
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastIndex, f.lastTerm = l.Index, l.Term
+	resp, known := f.dispatch(t&^structs.IgnoreUnknownTypeFlag, l.Data[1:], l.Index)
+	if !known {
+		if t&structs.IgnoreUnknownTypeFlag != 0 {
+			f.logger.Warn("ignoring unknown message type", "type", t, "index", l.Index)
+			return nil
+		}
+		// Applying past an entry we cannot read would fork our state from
+		// the cluster's; stopping is the only safe answer, as in Consul.
+		panic(fmt.Errorf("fsm: unknown message type %d at index %d", t, l.Index))
+	}
+	return resp
+}
+
+// Snapshot is called by Raft for log compaction; the view is O(1) and is
+// written out by Persist on another goroutine.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	snap, _ := f.SnapshotState()
+	return &fsmSnapshot{snap: snap}, nil
+}
+
+// Restore replaces the whole state with a dump. The new store is built
+// aside and swapped in only once it decoded completely.
+func (f *fsm) Restore(r io.ReadCloser) error {
+	defer r.Close()
+	s, h, err := state.Restore(r)
+	if err != nil {
+		return fmt.Errorf("fsm: restore: %w", err)
+	}
+	f.mu.Lock()
+	old := f.state
+	f.state = s
+	f.lastIndex = h.LastIndex
+	f.mu.Unlock()
+	old.Abandon()
+	return nil
+}
+
+// fsmSnapshot writes a store view into a Raft snapshot sink.
+type fsmSnapshot struct {
+	snap *state.Snapshot
+}
+
+// Persist writes the dump; a failure cancels the sink so that Raft keeps
+// its previous snapshot.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.snap.Dump(sink); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+// Release frees the view.
+func (s *fsmSnapshot) Release() {
+	s.snap.Release()
+}

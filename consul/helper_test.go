@@ -1,0 +1,72 @@
+package consul
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// testConfig is a single bootstrapped server on a random loopback port,
+// with its data in a fresh temp dir and Raft timeouts short enough that
+// it elects itself at once.
+func testConfig(t *testing.T) *Config {
+	t.Helper()
+	c := DefaultConfig()
+	c.NodeName = "test-node"
+	c.DataDir = t.TempDir()
+	c.Bootstrap = true
+	c.RPCAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 0}
+	c.RaftConfig.HeartbeatTimeout = 50 * time.Millisecond
+	c.RaftConfig.ElectionTimeout = 50 * time.Millisecond
+	c.RaftConfig.LeaderLeaseTimeout = 50 * time.Millisecond
+	return c
+}
+
+// testServer starts a server from c (testConfig when nil), waits until it
+// leads, and stops it when the test ends.
+func testServer(t *testing.T, c *Config) *Server {
+	t.Helper()
+	if c == nil {
+		c = testConfig(t)
+	}
+	w := &testWriter{t: t}
+	// Registered first, so it runs last: nothing logs through t after the
+	// test ends, even from a goroutine Raft has not stopped yet.
+	t.Cleanup(w.stop)
+	logger := hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Warn, Output: w})
+	s, err := NewServer(c, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown() })
+	if err := s.waitForLeadership(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// testWriter sends logs to t.Log, so they show only for failing tests.
+type testWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+}

@@ -1,0 +1,108 @@
+package consul
+
+import (
+	"fmt"
+
+	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-memdb"
+)
+
+// KVS is the KV store endpoint.
+type KVS struct {
+	srv *Server
+}
+
+// Apply writes one KV change through Raft. reply is whether it took
+// effect: false only for a CAS that did not match.
+func (k *KVS) Apply(args *structs.KVSRequest, reply *bool) error {
+	if err := k.srv.forward(args.Datacenter, false); err != nil {
+		return err
+	}
+	if err := validateKVOp(args.Op, &args.DirEnt); err != nil {
+		return err
+	}
+	resp, err := k.srv.raftApply(structs.KVSRequestType, args)
+	if err != nil {
+		return err
+	}
+	if ok, isBool := resp.(bool); isBool {
+		*reply = ok
+		return nil
+	}
+	*reply = true
+	return nil
+}
+
+// validateKVOp rejects a write the state store must never see.
+func validateKVOp(op structs.KVSOp, ent *structs.DirEntry) error {
+	if ent.Key == "" && op != structs.KVDeleteTree {
+		return fmt.Errorf("%w: Missing key name", structs.ErrBadRequest)
+	}
+	return checkValueSize(ent)
+}
+
+// checkValueSize enforces the KV value limit.
+func checkValueSize(ent *structs.DirEntry) error {
+	if len(ent.Value) > structs.MaxKVSize {
+		return fmt.Errorf("%w: Value for key %q is too large (%d > %d bytes)", structs.ErrTooLarge, ent.Key, len(ent.Value), structs.MaxKVSize)
+	}
+	return nil
+}
+
+// readable checks where a read may be served, and confirms leadership for
+// a consistent read.
+func (s *Server) readable(dc string, opts *structs.QueryOptions) error {
+	if err := s.forward(dc, opts.AllowStale); err != nil {
+		return err
+	}
+	if opts.RequireConsistent {
+		if err := s.raft.VerifyLeader().Error(); err != nil {
+			return structs.ErrNoLeader
+		}
+	}
+	return nil
+}
+
+// Get reads one key.
+func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) error {
+	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+		return err
+	}
+	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
+		idx, ent, err := s.KVSGet(ws, args.Key)
+		if err != nil {
+			return err
+		}
+		reply.Index = idx
+		reply.Entries = nil
+		if ent != nil {
+			reply.Entries = structs.DirEntries{ent}
+		}
+		return nil
+	})
+}
+
+// List reads every key under a prefix.
+func (k *KVS) List(args *structs.KeyListRequest, reply *structs.IndexedDirEntries) error {
+	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+		return err
+	}
+	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
+		idx, ents, err := s.KVSList(ws, args.Prefix)
+		reply.Index, reply.Entries = idx, ents
+		return err
+	})
+}
+
+// ListKeys lists the keys under a prefix, rolled up at a separator.
+func (k *KVS) ListKeys(args *structs.KeyListRequest, reply *structs.IndexedKeyList) error {
+	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+		return err
+	}
+	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
+		idx, keys, err := s.KVSListKeys(ws, args.Prefix, args.Seperator)
+		reply.Index, reply.Keys = idx, keys
+		return err
+	})
+}

@@ -1,0 +1,67 @@
+package consul
+
+import (
+	"fmt"
+	"net/rpc"
+	"reflect"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// registerEndpoints registers the RPC endpoints under Consul's names
+// ("KVS.Apply", "Txn.Read", ...), the names remote servers will call too.
+func (s *Server) registerEndpoints() error {
+	for name, rcvr := range map[string]interface{}{
+		"KVS":    &KVS{srv: s},
+		"Txn":    &Txn{srv: s},
+		"Status": &Status{srv: s},
+	} {
+		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
+			return fmt.Errorf("server: register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// RPC calls an endpoint in-process: the agent's HTTP handlers come this
+// way. args and reply are passed by pointer, never encoded.
+func (s *Server) RPC(method string, args, reply interface{}) error {
+	c := &inmemCodec{method: method, args: args, reply: reply}
+	if err := s.rpcServer.ServeRequest(c); err != nil {
+		return err
+	}
+	return c.err
+}
+
+// inmemCodec is a net/rpc ServerCodec for one call whose arguments and
+// reply are Go values, copied by reflection instead of being encoded.
+type inmemCodec struct {
+	method string
+	args   interface{}
+	reply  interface{}
+	err    error
+}
+
+func (c *inmemCodec) ReadRequestHeader(req *rpc.Request) error {
+	req.ServiceMethod = c.method
+	return nil
+}
+
+func (c *inmemCodec) ReadRequestBody(args interface{}) error {
+	if args == nil {
+		return nil
+	}
+	reflect.Indirect(reflect.ValueOf(args)).Set(reflect.Indirect(reflect.ValueOf(c.args)))
+	return nil
+}
+
+func (c *inmemCodec) WriteResponse(resp *rpc.Response, reply interface{}) error {
+	if resp.Error != "" {
+		c.err = structs.ErrorFromRPC(resp.Error)
+		return nil
+	}
+	reflect.Indirect(reflect.ValueOf(c.reply)).Set(reflect.Indirect(reflect.ValueOf(reply)))
+	return nil
+}
+
+func (c *inmemCodec) Close() error { return nil }

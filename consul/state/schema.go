@@ -1,0 +1,33 @@
+package state
+
+import "github.com/hashicorp/go-memdb"
+
+// Table names.
+const (
+	tableKVs        = "kvs"
+	tableTombstones = "tombstones"
+	tableIndex      = "index"
+	tableDumpSize   = "dumpsize"
+)
+
+// dumpSize is a row of the dumpsize table: how many bytes the records of
+// one table take in a state dump. It lives in memdb, not beside it, so a
+// memdb snapshot carries the sizes of exactly the records it holds.
+type dumpSize struct {
+	Table string
+	Bytes int64
+}
+
+func schema() *memdb.DBSchema {
+	byKey := func(field string) map[string]*memdb.IndexSchema {
+		return map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: field}},
+		}
+	}
+	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+		tableKVs:        {Name: tableKVs, Indexes: byKey("Key")},
+		tableTombstones: {Name: tableTombstones, Indexes: byKey("Key")},
+		tableIndex:      {Name: tableIndex, Indexes: byKey("Key")},
+		tableDumpSize:   {Name: tableDumpSize, Indexes: byKey("Table")},
+	}}
+}

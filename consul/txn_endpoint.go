@@ -1,0 +1,59 @@
+package consul
+
+import (
+	"fmt"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// Txn is the transaction endpoint.
+type Txn struct {
+	srv *Server
+}
+
+// validateTxn checks the limits and every operation before anything is
+// written.
+func validateTxn(ops structs.TxnOps) error {
+	if len(ops) > structs.MaxTxnOps {
+		return fmt.Errorf("%w: Transaction contains too many operations (%d > %d)", structs.ErrTooLarge, len(ops), structs.MaxTxnOps)
+	}
+	for _, op := range ops {
+		if op.KV == nil {
+			return fmt.Errorf("%w: Transaction operation has no KV part", structs.ErrBadRequest)
+		}
+		if err := checkValueSize(&op.KV.DirEnt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply runs a transaction through Raft: all of it, or none of it.
+func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error {
+	if err := t.srv.forward(args.Datacenter, false); err != nil {
+		return err
+	}
+	if err := validateTxn(args.Ops); err != nil {
+		return err
+	}
+	resp, err := t.srv.raftApply(structs.TxnRequestType, args)
+	if err != nil {
+		return err
+	}
+	*reply = resp.(structs.TxnResponse)
+	return nil
+}
+
+// Read runs a transaction of reads only, without Raft.
+func (t *Txn) Read(args *structs.TxnReadRequest, reply *structs.TxnReadResponse) error {
+	if err := t.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+		return err
+	}
+	if err := validateTxn(args.Ops); err != nil {
+		return err
+	}
+	idx, results, errs := t.srv.fsm.State().TxnRO(args.Ops)
+	reply.Index, reply.Results, reply.Errors = idx, results, errs
+	t.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}

@@ -1,0 +1,183 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/consulcompat/consul/snapshot"
+	"github.com/consulcompat/consul/structs"
+	"github.com/gorilla/mux"
+)
+
+// endpoint is an HTTP handler that returns a value to encode as JSON (or
+// nil when it wrote the response itself) or an error to map to a status.
+type endpoint func(resp http.ResponseWriter, req *http.Request) (interface{}, error)
+
+// handler builds the router. Paths and methods are Consul's.
+func (a *Agent) handler() http.Handler {
+	r := mux.NewRouter()
+	// KV keys may hold "//" and trailing slashes; cleaning would change them.
+	r.SkipClean(true)
+	handle := func(path string, prefix bool, fn endpoint, methods ...string) {
+		h := a.wrap(fn, methods)
+		if prefix {
+			r.PathPrefix(path).Handler(h)
+		} else {
+			r.Handle(path, h)
+		}
+	}
+	handle("/v1/kv/", true, a.kvEndpoint, "GET", "PUT", "DELETE")
+	handle("/v1/txn", false, a.txnEndpoint, "PUT")
+	handle("/v1/status/leader", false, a.statusLeader, "GET")
+	handle("/v1/status/peers", false, a.statusPeers, "GET")
+	handle("/v1/agent/self", false, a.agentSelf, "GET")
+	handle("/v1/snapshot", false, a.snapshotEndpoint, "GET", "PUT")
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.Error(w, fmt.Sprintf("Unknown path %q", req.URL.Path), http.StatusNotFound)
+	})
+	return r
+}
+
+// wrap checks the method, runs fn and writes its result or its error.
+func (a *Agent) wrap(fn endpoint, methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !methodAllowed(req.Method, methods) {
+			w.Header().Set("Allow", allow)
+			http.Error(w, fmt.Sprintf("method %s not allowed", req.Method), http.StatusMethodNotAllowed)
+			return
+		}
+		out, err := fn(w, req)
+		if err != nil {
+			a.writeError(w, req, err)
+			return
+		}
+		if out != nil {
+			writeJSON(w, http.StatusOK, out)
+		}
+	})
+}
+
+func methodAllowed(m string, allowed []string) bool {
+	for _, a := range allowed {
+		if m == a {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSON writes v as indented JSON, as Consul does.
+func writeJSON(w http.ResponseWriter, status int, v interface{}) {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf)
+}
+
+// errorStatus is the one place that maps errors to HTTP status codes.
+func errorStatus(err error) int {
+	switch {
+	case errors.Is(err, structs.ErrBadRequest), errors.Is(err, snapshot.ErrCorrupt):
+		return http.StatusBadRequest
+	case errors.Is(err, structs.ErrTooLarge), errors.Is(err, snapshot.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, structs.ErrPermissionDenied), errors.Is(err, structs.ErrACLNotFound):
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+// errorText is the message shown to the user, without the sentinel
+// prefixes that only exist to carry the status code.
+func errorText(err error) string {
+	msg := err.Error()
+	for _, s := range []error{structs.ErrBadRequest, structs.ErrTooLarge} {
+		msg = strings.TrimPrefix(msg, s.Error()+": ")
+	}
+	return msg
+}
+
+func (a *Agent) writeError(w http.ResponseWriter, req *http.Request, err error) {
+	status := errorStatus(err)
+	if status == http.StatusInternalServerError {
+		a.logger.Error("request failed", "method", req.Method, "path", req.URL.Path, "error", err)
+	}
+	http.Error(w, errorText(err), status)
+}
+
+// badRequest makes an input error with Consul's text.
+func badRequest(format string, args ...interface{}) error {
+	return fmt.Errorf("%w: %s", structs.ErrBadRequest, fmt.Sprintf(format, args...))
+}
+
+// token finds the ACL token: X-Consul-Token, then Authorization: Bearer,
+// then ?token=, as Consul orders them.
+func token(req *http.Request) string {
+	if t := req.Header.Get("X-Consul-Token"); t != "" {
+		return t
+	}
+	if auth := req.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
+	}
+	return req.URL.Query().Get("token")
+}
+
+// has tells whether a flag-like query parameter is present (?recurse).
+func has(req *http.Request, name string) bool {
+	_, ok := req.URL.Query()[name]
+	return ok
+}
+
+// parseDC returns ?dc.
+func parseDC(req *http.Request) string {
+	return req.URL.Query().Get("dc")
+}
+
+// parseQueryOptions reads the options every read endpoint accepts.
+func parseQueryOptions(req *http.Request) (structs.QueryOptions, error) {
+	q := req.URL.Query()
+	opts := structs.QueryOptions{
+		Token:             token(req),
+		AllowStale:        has(req, "stale"),
+		RequireConsistent: has(req, "consistent"),
+	}
+	if opts.AllowStale && opts.RequireConsistent {
+		return opts, badRequest("Cannot specify ?stale with ?consistent, conflicting semantics.")
+	}
+	if v := q.Get("index"); v != "" {
+		idx, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return opts, badRequest("Invalid index")
+		}
+		opts.MinQueryIndex = idx
+	}
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return opts, badRequest("Invalid wait time")
+		}
+		opts.MaxQueryTime = d
+	}
+	return opts, nil
+}
+
+// setMeta writes the headers of every read reply.
+func setMeta(w http.ResponseWriter, m *structs.QueryMeta) {
+	setIndex(w, m.Index)
+	w.Header().Set("X-Consul-KnownLeader", strconv.FormatBool(m.KnownLeader))
+	w.Header().Set("X-Consul-LastContact", strconv.FormatInt(m.LastContact.Milliseconds(), 10))
+}
+
+func setIndex(w http.ResponseWriter, index uint64) {
+	w.Header().Set("X-Consul-Index", strconv.FormatUint(index, 10))
+}

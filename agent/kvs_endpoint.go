@@ -1,0 +1,157 @@
+package agent
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// kvEndpoint serves /v1/kv/<key>.
+func (a *Agent) kvEndpoint(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	key := strings.TrimPrefix(req.URL.Path, "/v1/kv/")
+	switch req.Method {
+	case "GET":
+		return a.kvGet(w, req, key)
+	case "PUT":
+		return a.kvPut(req, key)
+	default:
+		return a.kvDelete(req, key)
+	}
+}
+
+func (a *Agent) kvGet(w http.ResponseWriter, req *http.Request, key string) (interface{}, error) {
+	opts, err := parseQueryOptions(req)
+	if err != nil {
+		return nil, err
+	}
+	dc := parseDC(req)
+	if has(req, "keys") {
+		args := structs.KeyListRequest{Datacenter: dc, Prefix: key, Seperator: req.URL.Query().Get("separator"), QueryOptions: opts}
+		var out structs.IndexedKeyList
+		if err := a.server.RPC("KVS.ListKeys", &args, &out); err != nil {
+			return nil, err
+		}
+		setMeta(w, &out.QueryMeta)
+		if len(out.Keys) == 0 {
+			w.WriteHeader(http.StatusNotFound)
+			return nil, nil
+		}
+		return out.Keys, nil
+	}
+	var out structs.IndexedDirEntries
+	if has(req, "recurse") {
+		args := structs.KeyListRequest{Datacenter: dc, Prefix: key, QueryOptions: opts}
+		err = a.server.RPC("KVS.List", &args, &out)
+	} else {
+		if key == "" {
+			return nil, badRequest("Missing key name")
+		}
+		args := structs.KeyRequest{Datacenter: dc, Key: key, QueryOptions: opts}
+		err = a.server.RPC("KVS.Get", &args, &out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	if len(out.Entries) == 0 {
+		w.WriteHeader(http.StatusNotFound)
+		return nil, nil
+	}
+	if has(req, "raw") {
+		// The value is the user's bytes; never let a browser guess a type.
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(out.Entries[0].Value)
+		return nil, nil
+	}
+	return out.Entries, nil
+}
+
+func (a *Agent) kvPut(req *http.Request, key string) (interface{}, error) {
+	if key == "" {
+		return nil, badRequest("Missing key name")
+	}
+	if has(req, "acquire") || has(req, "release") {
+		return nil, badRequest("Locks (?acquire, ?release) need sessions, which this server does not support yet")
+	}
+	args := structs.KVSRequest{
+		Datacenter:   parseDC(req),
+		Op:           structs.KVSet,
+		DirEnt:       structs.DirEntry{Key: key},
+		WriteRequest: structs.WriteRequest{Token: token(req)},
+	}
+	q := req.URL.Query()
+	if v := q.Get("flags"); v != "" {
+		flags, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, badRequest("Invalid flags: %q", v)
+		}
+		args.DirEnt.Flags = flags
+	}
+	if has(req, "cas") {
+		cas, err := strconv.ParseUint(q.Get("cas"), 10, 64)
+		if err != nil {
+			return nil, badRequest("Invalid cas index: %q", q.Get("cas"))
+		}
+		args.Op, args.DirEnt.ModifyIndex = structs.KVCAS, cas
+	}
+	value, err := readBody(req, structs.MaxKVSize)
+	if err != nil {
+		return nil, err
+	}
+	args.DirEnt.Value = value
+	var ok bool
+	if err := a.server.RPC("KVS.Apply", &args, &ok); err != nil {
+		return nil, err
+	}
+	return ok, nil
+}
+
+// readBody reads a request body of at most max bytes; a larger one is
+// refused before it is read whole.
+func readBody(req *http.Request, max int64) ([]byte, error) {
+	tooLarge := func(n int64) error {
+		return fmt.Errorf("%w: Request body(%d bytes) too large, max size: %d bytes", structs.ErrTooLarge, n, max)
+	}
+	if req.ContentLength > max {
+		return nil, tooLarge(req.ContentLength)
+	}
+	buf, err := io.ReadAll(io.LimitReader(req.Body, max+1))
+	if err != nil {
+		return nil, badRequest("reading request body: %v", err)
+	}
+	if int64(len(buf)) > max {
+		return nil, tooLarge(int64(len(buf)))
+	}
+	return buf, nil
+}
+
+func (a *Agent) kvDelete(req *http.Request, key string) (interface{}, error) {
+	args := structs.KVSRequest{
+		Datacenter:   parseDC(req),
+		Op:           structs.KVDelete,
+		DirEnt:       structs.DirEntry{Key: key},
+		WriteRequest: structs.WriteRequest{Token: token(req)},
+	}
+	switch {
+	case has(req, "recurse"):
+		args.Op = structs.KVDeleteTree
+	case key == "":
+		return nil, badRequest("Missing key name")
+	case has(req, "cas"):
+		cas, err := strconv.ParseUint(req.URL.Query().Get("cas"), 10, 64)
+		if err != nil {
+			return nil, badRequest("Invalid cas index: %q", req.URL.Query().Get("cas"))
+		}
+		args.Op, args.DirEnt.ModifyIndex = structs.KVDeleteCAS, cas
+	}
+	var ok bool
+	if err := a.server.RPC("KVS.Apply", &args, &ok); err != nil {
+		return nil, err
+	}
+	return ok, nil
+}

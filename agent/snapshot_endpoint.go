@@ -1,0 +1,56 @@
+package agent
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// snapshotEndpoint serves /v1/snapshot: GET streams an archive of the
+// whole state, PUT restores one.
+func (a *Agent) snapshotEndpoint(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args := structs.SnapshotRequest{
+		Datacenter: parseDC(req),
+		Token:      token(req),
+		AllowStale: has(req, "stale"),
+		Op:         structs.SnapshotSave,
+	}
+	var in io.Reader
+	if req.Method == "PUT" {
+		args.Op, in = structs.SnapshotRestore, req.Body
+	}
+	started := false
+	err := a.server.SnapshotRPC(&args, in, func(reply *structs.SnapshotResponse) (io.Writer, error) {
+		started = true
+		setMeta(w, &structs.QueryMeta{Index: reply.Index, KnownLeader: reply.KnownLeader, LastContact: reply.LastContact})
+		if args.Op == structs.SnapshotRestore {
+			w.WriteHeader(http.StatusOK)
+			return io.Discard, nil
+		}
+		w.Header().Set("Content-Type", "application/zip")
+		w.WriteHeader(http.StatusOK)
+		return &flushWriter{w: w, f: w.(http.Flusher)}, nil
+	})
+	if err != nil && started && args.Op == structs.SnapshotSave {
+		// The status line is gone; ending the body cleanly would make a
+		// truncated archive look complete. Break the connection instead.
+		a.logger.Error("snapshot save failed mid-stream", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil, err
+}
+
+// flushWriter sends every write at once, so the archive's first bytes
+// leave as soon as they exist; the archive writer's own buffer keeps
+// writes large.
+type flushWriter struct {
+	w io.Writer
+	f http.Flusher
+}
+
+func (fw *flushWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	fw.f.Flush()
+	return n, err
+}

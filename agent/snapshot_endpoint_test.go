@@ -1,0 +1,84 @@
+package agent
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/consul/api"
+)
+
+func TestSnapshotSaveRestoreWithAPIClient(t *testing.T) {
+	_, c := testAgent(t)
+	for i := 0; i < 50; i++ {
+		if _, err := c.KV().Put(&api.KVPair{Key: fmt.Sprintf("s/%d", i), Value: []byte(fmt.Sprint(i))}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, meta, err := c.Snapshot().Save(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := io.ReadAll(body)
+	body.Close()
+	if err != nil || meta.LastIndex == 0 {
+		t.Fatalf("save: %d bytes, index %d, %v", len(archive), meta.LastIndex, err)
+	}
+	if _, err := c.KV().DeleteTree("s/", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
+		t.Fatal(err)
+	}
+	pairs, _, err := c.KV().List("s/", nil)
+	if err != nil || len(pairs) != 50 {
+		t.Fatalf("after restore: %d keys, %v", len(pairs), err)
+	}
+}
+
+func TestSnapshotHTTPErrors(t *testing.T) {
+	a, c := testAgent(t)
+	if _, err := c.KV().Put(&api.KVPair{Key: "keep", Value: []byte("me")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + a.HTTPAddr() + "/v1/snapshot"
+	for _, tc := range []struct {
+		method, query, body string
+		status              int
+		want                string
+	}{
+		{"POST", "", "", 405, ""},
+		{"DELETE", "", "", 405, ""},
+		{"PUT", "", "not a zip", 400, "snapshot"},
+		{"PUT", "", "", 400, "snapshot"},
+		{"GET", "?dc=dc2", "", 500, "No path to datacenter"},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.query, strings.NewReader(tc.body))
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != tc.status || !strings.Contains(string(got), tc.want) {
+			t.Errorf("%s %s: %d %q, want %d with %q", tc.method, tc.query, r.StatusCode, got, tc.status, tc.want)
+		}
+		if tc.status == 405 && r.Header.Get("Allow") != "GET, PUT" {
+			t.Errorf("%s: Allow = %q", tc.method, r.Header.Get("Allow"))
+		}
+	}
+	if p, _, err := c.KV().Get("keep", nil); err != nil || p == nil {
+		t.Fatalf("a rejected restore lost data: %v %v", p, err)
+	}
+	r, err := http.Get(base + "?stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/zip" || r.Header.Get("X-Consul-Index") == "" {
+		t.Fatalf("stale save: %d %v", r.StatusCode, r.Header)
+	}
+}

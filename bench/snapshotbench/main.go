@@ -1,0 +1,263 @@
+// Command snapshotbench measures /v1/snapshot against a real agent
+// process: it loads keys through /v1/txn, then times a save and a
+// restore, samples the server's RSS in each phase, and measures Go's
+// SHA-256 on the same machine so that the figures can be read as ratios.
+//
+//	go run ./bench/snapshotbench -consul bin/consul -keys 100000
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	bin := flag.String("consul", "bin/consul", "path of the consul binary to start")
+	keys := flag.Int("keys", 100000, "number of keys to load")
+	valueSize := flag.Int("value-size", 512, "bytes of random value per key")
+	workers := flag.Int("workers", 8, "concurrent /v1/txn writers")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "snapshotbench-")
+	check(err)
+	defer os.RemoveAll(dir)
+
+	agent := startAgent(*bin, dir)
+	defer agent.stop()
+
+	start := time.Now()
+	load(agent.http, *keys, *valueSize, *workers)
+	loadTime := time.Since(start)
+	rssRest := rssKiB(agent.cmd.Process.Pid)
+
+	var archive bytes.Buffer
+	save := measure(agent.cmd.Process.Pid, func() phaseResult {
+		return saveSnapshot(agent.http, &archive)
+	})
+	restore := measure(agent.cmd.Process.Pid, func() phaseResult {
+		return restoreSnapshot(agent.http, archive.Bytes())
+	})
+	shaMBps := sha256Throughput(256 << 20)
+
+	mb := func(n int) float64 { return float64(n) / 1e6 }
+	saveMBps := mb(archive.Len()) / save.elapsed.Seconds()
+	restoreMBps := mb(archive.Len()) / restore.elapsed.Seconds()
+	fmt.Printf("keys                      %d x %d B values\n", *keys, *valueSize)
+	fmt.Printf("load via /v1/txn          %.0f keys/s (%s)\n", float64(*keys)/loadTime.Seconds(), loadTime.Round(time.Millisecond))
+	fmt.Printf("archive size              %.1f MB\n", mb(archive.Len()))
+	fmt.Printf("save                      %.1f MB/s (%s), first byte after %s\n", saveMBps, save.elapsed.Round(time.Millisecond), save.ttfb.Round(time.Microsecond))
+	fmt.Printf("restore                   %.1f MB/s (%s)\n", restoreMBps, restore.elapsed.Round(time.Millisecond))
+	fmt.Printf("server RSS at rest        %.1f MiB\n", float64(rssRest)/1024)
+	fmt.Printf("server peak RSS, save     %.1f MiB (+%.1f)\n", float64(save.peakRSS)/1024, float64(save.peakRSS-rssRest)/1024)
+	fmt.Printf("server peak RSS, restore  %.1f MiB (+%.1f)\n", float64(restore.peakRSS)/1024, float64(restore.peakRSS-rssRest)/1024)
+	fmt.Printf("Go SHA-256                %.0f MB/s\n", shaMBps)
+	fmt.Printf("save / SHA-256            %.3f\n", saveMBps/shaMBps)
+	fmt.Printf("restore / SHA-256         %.3f\n", restoreMBps/shaMBps)
+}
+
+type agentProc struct {
+	cmd  *exec.Cmd
+	http string
+}
+
+// startAgent starts a bootstrapped server with its data under dir on
+// free loopback ports and waits until it has a leader.
+func startAgent(bin, dir string) *agentProc {
+	httpPort, serverPort := freePort(), freePort()
+	cmd := exec.Command(bin, "agent", "-server", "-bootstrap", "-node", "bench",
+		"-data-dir", filepath.Join(dir, "data"), "-bind", "127.0.0.1", "-client", "127.0.0.1",
+		"-http-port", strconv.Itoa(httpPort), "-server-port", strconv.Itoa(serverPort), "-log-level", "warn")
+	logFile, err := os.Create(filepath.Join(dir, "agent.log"))
+	check(err)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	check(cmd.Start())
+	a := &agentProc{cmd: cmd, http: "http://127.0.0.1:" + strconv.Itoa(httpPort)}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(a.http + "/v1/status/leader")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && len(body) > 2 && string(body) != `""` {
+				return a
+			}
+		}
+		if time.Now().After(deadline) {
+			a.stop()
+			log.Fatalf("agent did not elect a leader; see its log")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (a *agentProc) stop() {
+	a.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { a.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		a.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// load writes keys in transactions of 64 from several workers.
+func load(base string, keys, valueSize, workers int) {
+	const perTxn = 64
+	batches := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			value := make([]byte, valueSize)
+			for first := range batches {
+				var ops []map[string]interface{}
+				for k := first; k < first+perTxn && k < keys; k++ {
+					rand.Read(value)
+					ops = append(ops, map[string]interface{}{"KV": map[string]interface{}{
+						"Verb": "set", "Key": fmt.Sprintf("bench/%08d", k), "Value": base64.StdEncoding.EncodeToString(value),
+					}})
+				}
+				body, _ := json.Marshal(ops)
+				req, _ := http.NewRequest("PUT", base+"/v1/txn", bytes.NewReader(body))
+				resp, err := http.DefaultClient.Do(req)
+				check(err)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					log.Fatalf("txn: status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for first := 0; first < keys; first += perTxn {
+		batches <- first
+	}
+	close(batches)
+	wg.Wait()
+}
+
+type phaseResult struct {
+	elapsed time.Duration
+	ttfb    time.Duration
+	peakRSS int64
+}
+
+// measure runs fn while sampling the server's RSS every 2 ms.
+func measure(pid int, fn func() phaseResult) phaseResult {
+	stop := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var max int64
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := rssKiB(pid); r > max {
+				max = r
+			}
+			select {
+			case <-stop:
+				peak <- max
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	r := fn()
+	close(stop)
+	r.peakRSS = <-peak
+	return r
+}
+
+func saveSnapshot(base string, out *bytes.Buffer) phaseResult {
+	start := time.Now()
+	resp, err := http.Get(base + "/v1/snapshot")
+	check(err)
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		log.Fatalf("save: status %d", resp.StatusCode)
+	}
+	var first [1]byte
+	_, err = io.ReadFull(resp.Body, first[:])
+	check(err)
+	ttfb := time.Since(start)
+	out.Write(first[:])
+	_, err = io.Copy(out, resp.Body)
+	check(err)
+	return phaseResult{elapsed: time.Since(start), ttfb: ttfb}
+}
+
+func restoreSnapshot(base string, archive []byte) phaseResult {
+	start := time.Now()
+	req, _ := http.NewRequest("PUT", base+"/v1/snapshot", bytes.NewReader(archive))
+	resp, err := http.DefaultClient.Do(req)
+	check(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		log.Fatalf("restore: status %d: %s", resp.StatusCode, body)
+	}
+	return phaseResult{elapsed: time.Since(start)}
+}
+
+// rssKiB reads the resident set size of pid from /proc.
+func rssKiB(pid int) int64 {
+	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(buf), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				n, _ := strconv.ParseInt(f[1], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// sha256Throughput hashes n bytes and returns MB/s.
+func sha256Throughput(n int) float64 {
+	buf := make([]byte, 1<<20)
+	rand.Read(buf)
+	h := sha256.New()
+	start := time.Now()
+	for done := 0; done < n; done += len(buf) {
+		h.Write(buf)
+	}
+	h.Sum(nil)
+	return float64(n) / 1e6 / time.Since(start).Seconds()
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

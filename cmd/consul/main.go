@@ -1,0 +1,144 @@
+// Command consul is a Consul-compatible server agent (`consul agent`) and
+// the consul-style CLI that talks to an agent over its HTTP API
+// (`consul kv`, `consul snapshot`, ...).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], &ui{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
+}
+
+// ui is where a command reads its input and writes its output: the
+// process's standard streams, or buffers in tests.
+type ui struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+}
+
+// info writes a line of regular output.
+func (u *ui) info(format string, args ...interface{}) {
+	fmt.Fprintf(u.out, format+"\n", args...)
+}
+
+// error writes a line to the error stream.
+func (u *ui) error(format string, args ...interface{}) {
+	fmt.Fprintf(u.err, format+"\n", args...)
+}
+
+// command is one entry of the command table: either a runnable command or
+// a group (`kv`, `snapshot`) that only lists its subcommands.
+type command struct {
+	synopsis string
+	// run executes the command with the arguments that follow its name and
+	// returns the exit code; nil for a group.
+	run func(u *ui, args []string) int
+	// help introduces a group's subcommand list.
+	help string
+}
+
+// commands maps each command's full name ("kv get") to its entry.
+var commands = map[string]command{
+	"agent":   {synopsis: "Runs a Consul-compatible server agent", run: (&agentCommand{}).run},
+	"version": {synopsis: "Prints the Consul version", run: runVersion},
+
+	"kv": {
+		synopsis: "Interact with the key-value store",
+		help: "Usage: consul kv <subcommand> [options] [args]\n\n" +
+			"  Reads, writes and deletes entries of the key-value store.",
+	},
+	"kv get":    {synopsis: "Retrieves or lists data from the KV store", run: runKVGet},
+	"kv put":    {synopsis: "Sets or updates data in the KV store", run: runKVPut},
+	"kv delete": {synopsis: "Removes data from the KV store", run: runKVDelete},
+
+	"snapshot": {
+		synopsis: "Saves, restores and inspects snapshots of server state",
+		help: "Usage: consul snapshot <subcommand> [options] [args]\n\n" +
+			"  Saves, restores and inspects atomic, point-in-time snapshots of the\n" +
+			"  servers' state: key/value entries, catalog, sessions, prepared queries\n" +
+			"  and ACLs. With ACLs enabled, a management token is required.",
+	},
+	"snapshot save":    {synopsis: "Saves snapshot of Consul server state", run: runSnapshotSave},
+	"snapshot restore": {synopsis: "Restores snapshot of Consul server state", run: runSnapshotRestore},
+	"snapshot inspect": {synopsis: "Displays information about a Consul snapshot file", run: runSnapshotInspect},
+}
+
+// run dispatches args (without the program name) to a command and returns
+// the process's exit code.
+func run(args []string, u *ui) int {
+	if len(args) == 0 {
+		printCommands(u.err)
+		return 1
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		printCommands(u.out)
+		return 0
+	case "-v", "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
+	}
+
+	// A subcommand's two-word name wins over its group's one-word name.
+	if len(args) >= 2 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok && c.run != nil {
+			return c.run(u, args[2:])
+		}
+	}
+	c, ok := commands[args[0]]
+	switch {
+	case !ok:
+		u.error("Unknown command: %q\n", args[0])
+		printCommands(u.err)
+		return 1
+	case c.run != nil:
+		return c.run(u, args[1:])
+	}
+
+	// A group: list its subcommands. Asked for, that is a success; reached
+	// with no or an unknown subcommand, it is not.
+	w, code := u.err, 1
+	if len(args) == 2 && isHelpFlag(args[1]) {
+		w, code = u.out, 0
+	} else if len(args) >= 2 {
+		fmt.Fprintf(w, "Unknown command: %q\n\n", args[0]+" "+args[1])
+	}
+	fmt.Fprintf(w, "%s\n\nSubcommands:\n", c.help)
+	printTable(w, args[0]+" ")
+	return code
+}
+
+// isHelpFlag tells whether arg asks for help.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// printCommands writes the top-level usage and command list.
+func printCommands(w io.Writer) {
+	fmt.Fprint(w, "Usage: consul [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n")
+	printTable(w, "")
+}
+
+// printTable lists the commands one word below prefix ("" for the top
+// level, "kv " for kv's subcommands) with their synopses, sorted.
+func printTable(w io.Writer, prefix string) {
+	var names []string
+	width := 0
+	for name := range commands {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if ok && rest != "" && !strings.Contains(rest, " ") {
+			names = append(names, rest)
+			width = max(width, len(rest))
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "    %-*s    %s\n", width, n, commands[prefix+n].synopsis)
+	}
+}

@@ -1,0 +1,2 @@
+server = true
+data_dri = "/var/consul"

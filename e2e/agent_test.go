@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// agentProc is an agent running as a real process.
+type agentProc struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	httpAddr string
+	dataDir  string
+	log      *syncBuffer
+	exited   chan struct{}
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startAgent starts `consul agent` on random ports with its data in
+// dataDir (empty: -dev) plus extra flags, waits for a leader, and stops it
+// when the test ends.
+func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
+	t.Helper()
+	httpPort, serverPort := freePort(t), freePort(t)
+	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort)}
+	if dataDir == "" {
+		args = append(args, "-dev")
+	} else {
+		args = append(args, "-server", "-bootstrap", "-data-dir", dataDir, "-bind", "127.0.0.1", "-client", "127.0.0.1")
+	}
+	return launch(t, append(args, extra...), httpPort, dataDir)
+}
+
+// startFromConfig starts `consul agent -config-file cfg`; the file must
+// set the HTTP port to httpPort.
+func startFromConfig(t *testing.T, cfg string, httpPort int) *agentProc {
+	t.Helper()
+	return launch(t, []string{"agent", "-config-file", cfg}, httpPort, "")
+}
+
+func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
+	t.Helper()
+	a := &agentProc{t: t, cmd: exec.Command(consulBin, args...), dataDir: dataDir, log: new(syncBuffer),
+		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{})}
+	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.cmd.Wait(); close(a.exited) }()
+	t.Cleanup(func() {
+		a.stop()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", a.log.String())
+		}
+	})
+	a.waitForLeader()
+	return a
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func (a *agentProc) waitForLeader() {
+	a.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-a.exited:
+			a.t.Fatalf("agent exited early:\n%s", a.log.String())
+		default:
+		}
+		if leader, err := a.client().Status().Leader(); err == nil && leader != "" {
+			// The leader also has to have applied everything before serving.
+			if _, _, err := a.client().KV().Get("e2e-probe", nil); err == nil {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.t.Fatalf("no leader within 20s:\n%s", a.log.String())
+}
+
+func (a *agentProc) client() *api.Client {
+	c, err := api.NewClient(&api.Config{Address: a.httpAddr})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return c
+}
+
+func (a *agentProc) url(path string) string {
+	return "http://" + a.httpAddr + path
+}
+
+// stop sends SIGTERM and waits for a clean exit; it reports the exit
+// code (-1 when it had to be killed).
+func (a *agentProc) stop() int {
+	select {
+	case <-a.exited:
+		return a.cmd.ProcessState.ExitCode()
+	default:
+	}
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+		return a.cmd.ProcessState.ExitCode()
+	case <-time.After(15 * time.Second):
+		a.cmd.Process.Kill()
+		<-a.exited
+		return -1
+	}
+}
+
+// runCLI runs a consul CLI command against the agent and returns its
+// combined output and exit code.
+func (a *agentProc) runCLI(args ...string) (string, int) {
+	a.t.Helper()
+	cmd := exec.Command(consulBin, args...)
+	cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		a.t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// dirFiles lists the files under dir, for "nothing left behind" checks.
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// syncBuffer collects a process's output; the test may read it while the
+// process still writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -26,6 +26,25 @@ func testConfig(t *testing.T) *Config {
 	return c
 }
 
+// benchServer is testServer for benchmarks.
+func benchServer(b *testing.B) *Server {
+	b.Helper()
+	c := DefaultConfig()
+	c.NodeName = "bench-node"
+	c.DataDir = b.TempDir()
+	c.Bootstrap = true
+	c.RPCAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 0}
+	s, err := NewServer(c, hclog.NewNullLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Shutdown() })
+	if err := s.waitForLeadership(); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // testServer starts a server from c (testConfig when nil), waits until it
 // leads, and stops it when the test ends.
 func testServer(t *testing.T, c *Config) *Server {

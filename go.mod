@@ -11,6 +11,7 @@ require (
 	github.com/hashicorp/hcl v1.0.0
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
+	github.com/hashicorp/yamux v0.1.2
 )
 
 require (

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/gorilla/mux"
 )
@@ -87,9 +86,9 @@ func writeJSON(w http.ResponseWriter, status int, v interface{}) {
 // errorStatus is the one place that maps errors to HTTP status codes.
 func errorStatus(err error) int {
 	switch {
-	case errors.Is(err, structs.ErrBadRequest), errors.Is(err, snapshot.ErrCorrupt):
+	case errors.Is(err, structs.ErrBadRequest), errors.Is(err, structs.ErrSnapshotCorrupt):
 		return http.StatusBadRequest
-	case errors.Is(err, structs.ErrTooLarge), errors.Is(err, snapshot.ErrTooLarge):
+	case errors.Is(err, structs.ErrTooLarge), errors.Is(err, structs.ErrSnapshotTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, structs.ErrPermissionDenied), errors.Is(err, structs.ErrACLNotFound):
 		return http.StatusForbidden

@@ -56,8 +56,7 @@ func testServer(t *testing.T, c *Config) *Server {
 	// Registered first, so it runs last: nothing logs through t after the
 	// test ends, even from a goroutine Raft has not stopped yet.
 	t.Cleanup(w.stop)
-	logger := hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Warn, Output: w})
-	s, err := NewServer(c, logger)
+	s, err := NewServer(c, hclogFor(t, w))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +65,11 @@ func testServer(t *testing.T, c *Config) *Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// hclogFor is a logger for t's servers, at warn level, into w.
+func hclogFor(t *testing.T, w *testWriter) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Warn, Output: w})
 }
 
 // testWriter sends logs to t.Log, so they show only for failing tests.

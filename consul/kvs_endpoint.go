@@ -16,7 +16,7 @@ type KVS struct {
 // Apply writes one KV change through Raft. reply is whether it took
 // effect: false only for a CAS that did not match.
 func (k *KVS) Apply(args *structs.KVSRequest, reply *bool) error {
-	if err := k.srv.forward(args.Datacenter, false); err != nil {
+	if done, err := k.srv.forward("KVS.Apply", args.Datacenter, false, args, reply); done {
 		return err
 	}
 	if err := validateKVOp(args.Op, &args.DirEnt); err != nil {
@@ -50,12 +50,9 @@ func checkValueSize(ent *structs.DirEntry) error {
 	return nil
 }
 
-// readable checks where a read may be served, and confirms leadership for
-// a consistent read.
-func (s *Server) readable(dc string, opts *structs.QueryOptions) error {
-	if err := s.forward(dc, opts.AllowStale); err != nil {
-		return err
-	}
+// consistentRead confirms, for a read that asks for it, that this server
+// is still the leader: a quorum answers before the read is served.
+func (s *Server) consistentRead(opts *structs.QueryOptions) error {
 	if opts.RequireConsistent {
 		if err := s.raft.VerifyLeader().Error(); err != nil {
 			return structs.ErrNoLeader
@@ -66,7 +63,10 @@ func (s *Server) readable(dc string, opts *structs.QueryOptions) error {
 
 // Get reads one key.
 func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) error {
-	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+	if done, err := k.srv.forward("KVS.Get", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
@@ -85,7 +85,10 @@ func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) er
 
 // List reads every key under a prefix.
 func (k *KVS) List(args *structs.KeyListRequest, reply *structs.IndexedDirEntries) error {
-	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+	if done, err := k.srv.forward("KVS.List", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
@@ -97,7 +100,10 @@ func (k *KVS) List(args *structs.KeyListRequest, reply *structs.IndexedDirEntrie
 
 // ListKeys lists the keys under a prefix, rolled up at a separator.
 func (k *KVS) ListKeys(args *structs.KeyListRequest, reply *structs.IndexedKeyList) error {
-	if err := k.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+	if done, err := k.srv.forward("KVS.ListKeys", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {

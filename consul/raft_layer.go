@@ -15,8 +15,10 @@ type rpcType byte
 
 // RPC protocol bytes, Consul's values.
 const (
-	rpcConsul rpcType = 0x00
-	rpcRaft   rpcType = 0x01
+	rpcConsul      rpcType = 0x00
+	rpcRaft        rpcType = 0x01
+	rpcMultiplexV2 rpcType = 0x04
+	rpcSnapshot    rpcType = 0x05
 )
 
 // raftLayer is raft's StreamLayer on the shared RPC port: the listener

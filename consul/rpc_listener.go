@@ -5,6 +5,10 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/yamux"
 )
 
 // serveRPC accepts connections on the RPC port until the listener closes
@@ -21,6 +25,7 @@ func (s *Server) serveRPC() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		c = s.inbound.track(c)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -29,8 +34,7 @@ func (s *Server) serveRPC() {
 	}
 }
 
-// routeConn reads the protocol byte and hands the connection on. Only Raft
-// is spoken so far; server-to-server RPC arrives with clustering.
+// routeConn reads the protocol byte and serves the connection with it.
 func (s *Server) routeConn(c net.Conn) {
 	// A peer that connects and says nothing must not hold a goroutine.
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -41,10 +45,43 @@ func (s *Server) routeConn(c net.Conn) {
 	}
 	c.SetReadDeadline(time.Time{})
 	switch rpcType(b[0]) {
+	case rpcConsul:
+		s.serveMsgpackRPC(c)
 	case rpcRaft:
 		s.raftLayer.handoff(c)
+	case rpcMultiplexV2:
+		s.serveMultiplex(c)
+	case rpcSnapshot:
+		s.serveSnapshotStream(c)
 	default:
 		s.logger.Warn("rpc: unsupported protocol byte", "byte", b[0], "from", c.RemoteAddr())
 		c.Close()
+	}
+}
+
+// serveMsgpackRPC serves net/rpc calls in msgpack until the peer hangs up.
+func (s *Server) serveMsgpackRPC(c io.ReadWriteCloser) {
+	s.rpcServer.ServeCodec(codec.MsgpackSpecRpc.ServerCodec(c, structs.MsgpackHandle))
+}
+
+// serveMultiplex accepts yamux streams, each one an RPC connection, as the
+// connection pool of another server opens them.
+func (s *Server) serveMultiplex(c net.Conn) {
+	sess, err := yamux.Server(c, yamuxConfig(s))
+	if err != nil {
+		c.Close()
+		return
+	}
+	defer sess.Close()
+	for {
+		stream, err := sess.Accept()
+		if err != nil {
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveMsgpackRPC(stream)
+		}()
 	}
 }

@@ -25,6 +25,10 @@ type Server struct {
 
 	rpcListener net.Listener
 	rpcServer   *rpc.Server
+	// inbound are the open connections accepted on the RPC port.
+	inbound connTracker
+	// pool holds the connections to other servers, for forwarding.
+	pool *connPool
 
 	// readyForReads is true on a leader whose FSM has applied every entry
 	// committed before its term.
@@ -51,6 +55,7 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{config: config, logger: logger, fsm: f, rpcServer: rpc.NewServer(), shutdownCh: make(chan struct{})}
+	s.pool = newConnPool(yamuxConfig(s))
 	if err := s.registerEndpoints(); err != nil {
 		return nil, err
 	}
@@ -115,6 +120,8 @@ func (s *Server) Shutdown() error {
 		if s.rpcListener != nil {
 			s.rpcListener.Close()
 		}
+		s.inbound.closeAll()
+		s.pool.Shutdown()
 		s.wg.Wait()
 		s.shutdownErr = errors.Join(errs...)
 	})

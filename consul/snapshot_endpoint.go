@@ -26,9 +26,18 @@ const barrierTimeout = 30 * time.Second
 // called once, before any archive byte is written, and only on success
 // of everything that can fail before the stream starts.
 func (s *Server) SnapshotRPC(args *structs.SnapshotRequest, in io.Reader, replyFn structs.SnapshotReplyFunc) error {
-	stale := args.AllowStale && args.Op == structs.SnapshotSave
-	if err := s.forward(args.Datacenter, stale); err != nil {
+	if err := s.checkDC(args.Datacenter); err != nil {
 		return err
+	}
+	stale := args.AllowStale && args.Op == structs.SnapshotSave
+	if !stale {
+		addr, err := s.leaderToCall()
+		if err != nil {
+			return err
+		}
+		if addr != "" {
+			return s.forwardSnapshot(addr, args, in, replyFn)
+		}
 	}
 	switch args.Op {
 	case structs.SnapshotSave:

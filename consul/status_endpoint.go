@@ -9,7 +9,7 @@ type Status struct {
 
 // Leader is the leader's RPC address, or "" during an election.
 func (st *Status) Leader(args *structs.DCSpecificRequest, reply *string) error {
-	if err := st.srv.forward(args.Datacenter, true); err != nil {
+	if done, err := st.srv.forward("", args.Datacenter, true, args, reply); done {
 		return err
 	}
 	addr, _ := st.srv.raft.LeaderWithID()
@@ -19,7 +19,7 @@ func (st *Status) Leader(args *structs.DCSpecificRequest, reply *string) error {
 
 // Peers are the RPC addresses of the Raft voters.
 func (st *Status) Peers(args *structs.DCSpecificRequest, reply *[]string) error {
-	if err := st.srv.forward(args.Datacenter, true); err != nil {
+	if done, err := st.srv.forward("", args.Datacenter, true, args, reply); done {
 		return err
 	}
 	f := st.srv.raft.GetConfiguration()

@@ -30,7 +30,7 @@ func validateTxn(ops structs.TxnOps) error {
 
 // Apply runs a transaction through Raft: all of it, or none of it.
 func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error {
-	if err := t.srv.forward(args.Datacenter, false); err != nil {
+	if done, err := t.srv.forward("Txn.Apply", args.Datacenter, false, args, reply); done {
 		return err
 	}
 	if err := validateTxn(args.Ops); err != nil {
@@ -46,7 +46,10 @@ func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error 
 
 // Read runs a transaction of reads only, without Raft.
 func (t *Txn) Read(args *structs.TxnReadRequest, reply *structs.TxnReadResponse) error {
-	if err := t.srv.readable(args.Datacenter, &args.QueryOptions); err != nil {
+	if done, err := t.srv.forward("Txn.Read", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := t.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	if err := validateTxn(args.Ops); err != nil {

@@ -35,9 +35,9 @@ const (
 // refused with an error that also wraps errors.ErrUnsupported.
 var (
 	// ErrCorrupt marks an archive or state dump that fails a check.
-	ErrCorrupt = errors.New("corrupt snapshot")
+	ErrCorrupt = structs.ErrSnapshotCorrupt
 	// ErrTooLarge marks an archive or entry over a size limit.
-	ErrTooLarge = errors.New("snapshot too large")
+	ErrTooLarge = structs.ErrSnapshotTooLarge
 )
 
 // MaxStateSize bounds state.bin, counted in bytes actually read, never

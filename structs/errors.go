@@ -16,17 +16,45 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooLarge marks an input over a size limit (HTTP 413).
 	ErrTooLarge = errors.New("request body too large")
+	// ErrSnapshotCorrupt marks a snapshot archive that fails a check
+	// (HTTP 400); the snapshot package's ErrCorrupt is this value.
+	ErrSnapshotCorrupt = errors.New("corrupt snapshot")
+	// ErrSnapshotTooLarge marks a snapshot archive over a size limit
+	// (HTTP 413); the snapshot package's ErrTooLarge is this value.
+	ErrSnapshotTooLarge = errors.New("snapshot too large")
 )
 
 // rpcSentinels are the sentinels that must survive RPC, where an error
 // travels as its text.
-var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound, ErrBadRequest, ErrTooLarge}
+var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound,
+	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge}
 
-// ErrorFromRPC turns an error's text, as RPC carries it, back into an
-// error that errors.Is matches with the sentinel it started from.
+// ErrorFromRPC turns an error's text, as net/rpc carries it, back into an
+// error that errors.Is matches with the sentinel its text starts with.
 func ErrorFromRPC(text string) error {
 	for _, s := range rpcSentinels {
 		if text == s.Error() || strings.HasPrefix(text, s.Error()+": ") {
+			return &rpcError{text: text, sentinel: s}
+		}
+	}
+	return errors.New(text)
+}
+
+// ErrorKind names the sentinel err wraps, for a protocol that carries the
+// kind beside the text; "" when it wraps none.
+func ErrorKind(err error) string {
+	for _, s := range rpcSentinels {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return ""
+}
+
+// ErrorWithKind rebuilds an error from its text and ErrorKind.
+func ErrorWithKind(text, kind string) error {
+	for _, s := range rpcSentinels {
+		if kind == s.Error() {
 			return &rpcError{text: text, sentinel: s}
 		}
 	}

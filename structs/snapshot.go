@@ -55,7 +55,10 @@ type SnapshotRequest struct {
 // SnapshotResponse is the reply header of a snapshot stream; the archive
 // follows it on save.
 type SnapshotResponse struct {
+	// Error is the failure's text and ErrorKind its sentinel (see
+	// ErrorKind), so that the status code survives forwarding.
 	Error       string
+	ErrorKind   string
 	Index       uint64
 	KnownLeader bool
 	LastContact time.Duration

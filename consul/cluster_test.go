@@ -1,0 +1,214 @@
+package consul
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/consulcompat/consul/snapshot"
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/raft"
+)
+
+// freeTCPAddr reserves a loopback port, so a server can restart on the
+// address its peers know it by.
+func freeTCPAddr(t *testing.T) *net.TCPAddr {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr)
+}
+
+// clusterConfig is the config of server i of a test cluster; only server 0
+// bootstraps.
+func clusterConfig(t *testing.T, i int) *Config {
+	c := testConfig(t)
+	c.NodeName = fmt.Sprintf("server-%d", i)
+	c.Bootstrap = i == 0
+	c.RPCAddr = freeTCPAddr(t)
+	return c
+}
+
+// startServer starts a server without waiting for it to lead.
+func startServer(t *testing.T, c *Config) *Server {
+	t.Helper()
+	w := &testWriter{t: t}
+	t.Cleanup(w.stop)
+	s, err := NewServer(c, hclogFor(t, w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown() })
+	return s
+}
+
+// raftCluster starts n servers and makes the first one add the others as
+// voters: Raft alone, no membership layer.
+func raftCluster(t *testing.T, n int) []*Server {
+	t.Helper()
+	servers := []*Server{testServer(t, clusterConfig(t, 0))}
+	for i := 1; i < n; i++ {
+		s := startServer(t, clusterConfig(t, i))
+		servers = append(servers, s)
+		f := servers[0].raft.AddVoter(raft.ServerID(s.config.NodeName), raft.ServerAddress(s.RPCAddr().String()), 0, 0)
+		if err := f.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return servers
+}
+
+// eventually retries fn until it returns nil or 15 s pass.
+func eventually(t *testing.T, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// staleGet reads key on s itself.
+func staleGet(s *Server, key string) (*structs.DirEntry, error) {
+	var out structs.IndexedDirEntries
+	args := structs.KeyRequest{Key: key, QueryOptions: structs.QueryOptions{AllowStale: true}}
+	if err := s.RPC("KVS.Get", &args, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Entries) == 0 {
+		return nil, nil
+	}
+	return out.Entries[0], nil
+}
+
+// hasValue is eventually's check that s holds key=value locally.
+func hasValue(s *Server, key, value string) func() error {
+	return func() error {
+		e, err := staleGet(s, key)
+		if err != nil {
+			return err
+		}
+		if e == nil || string(e.Value) != value {
+			return fmt.Errorf("%s: %s = %+v, want %q", s.config.NodeName, key, e, value)
+		}
+		return nil
+	}
+}
+
+func TestClusterForwardsWritesAndReads(t *testing.T) {
+	servers := raftCluster(t, 3)
+	for i, s := range servers {
+		kvPut(t, s, fmt.Sprintf("via/%d", i), fmt.Sprint(i))
+	}
+	for _, s := range servers {
+		for i := range servers {
+			// A default read on a follower is answered by the leader.
+			if e := kvGet(t, s, fmt.Sprintf("via/%d", i)); e == nil || string(e.Value) != fmt.Sprint(i) {
+				t.Fatalf("%s: via/%d = %+v", s.config.NodeName, i, e)
+			}
+			eventually(t, hasValue(s, fmt.Sprintf("via/%d", i), fmt.Sprint(i)))
+		}
+	}
+	var out structs.IndexedDirEntries
+	args := structs.KeyRequest{Key: "via/0", QueryOptions: structs.QueryOptions{AllowStale: true}}
+	if err := servers[2].RPC("KVS.Get", &args, &out); err != nil || !out.KnownLeader {
+		t.Fatalf("stale read on a follower: %v, KnownLeader %v", err, out.KnownLeader)
+	}
+	// Errors keep their kind across the hop.
+	var ok bool
+	bad := structs.KVSRequest{Op: structs.KVSet}
+	if err := servers[1].RPC("KVS.Apply", &bad, &ok); !errors.Is(err, structs.ErrBadRequest) {
+		t.Fatalf("forwarded bad request: %v", err)
+	}
+}
+
+// saveOn takes an archive through server s and returns its state dump.
+func saveOn(t *testing.T, s *Server) (*raft.SnapshotMeta, []byte) {
+	t.Helper()
+	archive, _ := save(t, s, false)
+	meta, rc, err := snapshot.Read(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	state, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return meta, state
+}
+
+func TestClusterSnapshotThroughFollower(t *testing.T) {
+	servers := raftCluster(t, 3)
+	leader, follower, other := servers[0], servers[1], servers[2]
+	for i := 0; i < 50; i++ {
+		kvPut(t, follower, fmt.Sprintf("k/%d", i), "before")
+	}
+	m1, s1 := saveOn(t, follower)
+	m2, s2 := saveOn(t, leader)
+	if m1.Index != m2.Index || !bytes.Equal(s1, s2) {
+		t.Fatalf("follower's save (index %d, %d bytes) differs from the leader's (index %d, %d bytes)", m1.Index, len(s1), m2.Index, len(s2))
+	}
+	archive, _ := save(t, follower, false)
+
+	// A server down during the restore catches up when it comes back.
+	if err := other.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		kvPut(t, leader, fmt.Sprintf("k/%d", i), "after")
+	}
+	if err := restore(follower, archive); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Server{leader, follower} {
+		eventually(t, hasValue(s, "k/7", "before"))
+	}
+	back := startServer(t, other.config)
+	eventually(t, hasValue(back, "k/7", "before"))
+	eventually(t, hasValue(back, "k/49", "before"))
+}
+
+func TestClusterSurvivesLeaderLoss(t *testing.T) {
+	servers := raftCluster(t, 3)
+	kvPut(t, servers[1], "before", "loss")
+	if err := servers[0].Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	// Writes through a survivor wait out the election and succeed.
+	kvPut(t, servers[2], "after", "loss")
+	for _, s := range servers[1:] {
+		eventually(t, hasValue(s, "before", "loss"))
+		eventually(t, hasValue(s, "after", "loss"))
+	}
+}
+
+func TestSnapshotStreamCutIsAnError(t *testing.T) {
+	// An archive stream without its end frame must fail, however cleanly
+	// the connection closed.
+	var buf bytes.Buffer
+	fw := &frameWriter{w: &buf}
+	fw.Write([]byte("partial archive"))
+	r := &frameReader{r: bytes.NewReader(buf.Bytes())}
+	if _, err := io.ReadAll(r); !errors.Is(err, errStreamCut) {
+		t.Fatalf("cut stream: %v", err)
+	}
+	fw.Close()
+	r = &frameReader{r: bytes.NewReader(buf.Bytes())}
+	if got, err := io.ReadAll(r); err != nil || string(got) != "partial archive" {
+		t.Fatalf("whole stream: %q %v", got, err)
+	}
+}

@@ -36,6 +36,8 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/status/peers", false, a.statusPeers, "GET")
 	handle("/v1/agent/self", false, a.agentSelf, "GET")
 	handle("/v1/snapshot", false, a.snapshotEndpoint, "GET", "PUT")
+	handle("/v1/operator/raft/configuration", false, a.raftConfiguration, "GET")
+	handle("/v1/operator/raft/peer", false, a.raftRemovePeer, "DELETE")
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("Unknown path %q", req.URL.Path), http.StatusNotFound)
 	})

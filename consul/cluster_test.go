@@ -212,3 +212,44 @@ func TestSnapshotStreamCutIsAnError(t *testing.T) {
 		t.Fatalf("whole stream: %q %v", got, err)
 	}
 }
+
+func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
+	servers := raftCluster(t, 3)
+	var conf structs.RaftConfigurationResponse
+	if err := servers[2].RPC("Operator.RaftGetConfiguration", &structs.DCSpecificRequest{}, &conf); err != nil {
+		t.Fatal(err)
+	}
+	leaders := 0
+	for _, s := range conf.Servers {
+		if s.Leader {
+			leaders++
+		}
+		if !s.Voter {
+			t.Fatalf("%s is not a voter", s.ID)
+		}
+	}
+	if len(conf.Servers) != 3 || leaders != 1 || conf.Index == 0 {
+		t.Fatalf("configuration %+v", conf)
+	}
+	var none struct{}
+	for _, bad := range []structs.RaftRemovePeerRequest{{}, {ID: "a", Address: "b"}, {ID: "no-such-server"}} {
+		if err := servers[1].RPC("Operator.RaftRemovePeer", &bad, &none); !errors.Is(err, structs.ErrBadRequest) {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	gone := servers[2]
+	gone.Shutdown()
+	args := structs.RaftRemovePeerRequest{Address: gone.RPCAddr().String()}
+	if err := servers[1].RPC("Operator.RaftRemovePeer", &args, &none); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() error {
+		if err := servers[0].RPC("Operator.RaftGetConfiguration", &structs.DCSpecificRequest{}, &conf); err != nil {
+			return err
+		}
+		if len(conf.Servers) != 2 {
+			return fmt.Errorf("%d servers after remove", len(conf.Servers))
+		}
+		return nil
+	})
+}

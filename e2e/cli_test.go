@@ -65,4 +65,8 @@ ports {
 	if out, code := a.runCLI("kv", "get", "cli/key"); code != 1 {
 		t.Fatalf("kv get of a deleted key: %d %s", code, out)
 	}
+	out, code := a.runCLI("operator", "raft", "list-peers")
+	if code != 0 || !strings.Contains(out, "from-file") || !strings.Contains(out, "leader") {
+		t.Fatalf("list-peers: %d %s", code, out)
+	}
 }

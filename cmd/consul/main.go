@@ -68,6 +68,19 @@ var commands = map[string]command{
 	"snapshot save":    {synopsis: "Saves snapshot of Consul server state", run: runSnapshotSave},
 	"snapshot restore": {synopsis: "Restores snapshot of Consul server state", run: runSnapshotRestore},
 	"snapshot inspect": {synopsis: "Displays information about a Consul snapshot file", run: runSnapshotInspect},
+
+	"operator": {
+		synopsis: "Provides cluster-level tools for Consul operators",
+		help: "Usage: consul operator <subcommand> [options]\n\n" +
+			"  Tools for operators of the servers' cluster.",
+	},
+	"operator raft": {
+		synopsis: "Provides cluster-level tools for Consul operators",
+		help: "Usage: consul operator raft <subcommand> [options]\n\n" +
+			"  Inspects and changes the servers' Raft configuration.",
+	},
+	"operator raft list-peers":  {synopsis: "Display the current Raft peer configuration", run: runRaftListPeers},
+	"operator raft remove-peer": {synopsis: "Remove a Consul server from the Raft configuration", run: runRaftRemovePeer},
 }
 
 // run dispatches args (without the program name) to a command and returns
@@ -85,33 +98,39 @@ func run(args []string, u *ui) int {
 		args = append([]string{"version"}, args[1:]...)
 	}
 
-	// A subcommand's two-word name wins over its group's one-word name.
-	if len(args) >= 2 {
-		if c, ok := commands[args[0]+" "+args[1]]; ok && c.run != nil {
-			return c.run(u, args[2:])
-		}
-	}
-	c, ok := commands[args[0]]
+	name, c, rest, ok := resolve(args)
 	switch {
 	case !ok:
 		u.error("Unknown command: %q\n", args[0])
 		printCommands(u.err)
 		return 1
 	case c.run != nil:
-		return c.run(u, args[1:])
+		return c.run(u, rest)
 	}
 
 	// A group: list its subcommands. Asked for, that is a success; reached
 	// with no or an unknown subcommand, it is not.
 	w, code := u.err, 1
-	if len(args) == 2 && isHelpFlag(args[1]) {
+	if len(rest) == 1 && isHelpFlag(rest[0]) {
 		w, code = u.out, 0
-	} else if len(args) >= 2 {
-		fmt.Fprintf(w, "Unknown command: %q\n\n", args[0]+" "+args[1])
+	} else if len(rest) >= 1 {
+		fmt.Fprintf(w, "Unknown command: %q\n\n", name+" "+rest[0])
 	}
 	fmt.Fprintf(w, "%s\n\nSubcommands:\n", c.help)
-	printTable(w, args[0]+" ")
+	printTable(w, name+" ")
 	return code
+}
+
+// resolve finds the command named by the longest run of leading words
+// ("operator raft list-peers" before "operator raft" before "operator").
+func resolve(args []string) (string, command, []string, bool) {
+	for n := len(args); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		if c, ok := commands[name]; ok {
+			return name, c, args[n:], true
+		}
+	}
+	return "", command{}, nil, false
 }
 
 // isHelpFlag tells whether arg asks for help.

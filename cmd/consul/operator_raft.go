@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+)
+
+const raftListPeersHelp = `
+Usage: consul operator raft list-peers [options]
+
+  Displays the servers of the Raft configuration and which one leads.
+
+      $ consul operator raft list-peers
+`
+
+// runRaftListPeers is `consul operator raft list-peers`.
+func runRaftListPeers(u *ui, args []string) int {
+	var hf httpFlags
+	fs := newFlagSet("operator raft list-peers")
+	hf.register(fs, true)
+	if code, done := parseFlags(u, fs, raftListPeersHelp, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		u.error("Too many arguments (expected 0, got %d)", fs.NArg())
+		return 1
+	}
+	client, ok := hf.client(u)
+	if !ok {
+		return 1
+	}
+	conf, err := client.Operator().RaftGetConfiguration(hf.queryOptions())
+	if err != nil {
+		u.error("Error getting peers: %v", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(u.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Node\tID\tAddress\tState\tVoter\tRaftProtocol")
+	for _, s := range conf.Servers {
+		state := "follower"
+		if s.Leader {
+			state = "leader"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", s.Node, s.ID, s.Address, state, s.Voter, s.ProtocolVersion)
+	}
+	tw.Flush()
+	return 0
+}
+
+const raftRemovePeerHelp = `
+Usage: consul operator raft remove-peer [options] (-id=ID | -address=IP:PORT)
+
+  Removes a server from the Raft configuration: for a server that failed
+  and will not come back, so that the others stop counting on its vote.
+
+      $ consul operator raft remove-peer -address=10.0.0.3:8300
+`
+
+// runRaftRemovePeer is `consul operator raft remove-peer`.
+func runRaftRemovePeer(u *ui, args []string) int {
+	var hf httpFlags
+	var id, address string
+	fs := newFlagSet("operator raft remove-peer")
+	hf.register(fs, false)
+	fs.StringVar(&id, "id", "", "The Raft ID of the server to remove.")
+	fs.StringVar(&address, "address", "", "The address (IP:port) of the server to remove.")
+	if code, done := parseFlags(u, fs, raftRemovePeerHelp, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		u.error("Too many arguments (expected 0, got %d)", fs.NArg())
+		return 1
+	}
+	if (id == "") == (address == "") {
+		u.error("Error! Exactly one of -id and -address must be given")
+		return 1
+	}
+	client, ok := hf.client(u)
+	if !ok {
+		return 1
+	}
+	var err error
+	if id != "" {
+		err = client.Operator().RaftRemovePeerByID(id, nil)
+	} else {
+		err = client.Operator().RaftRemovePeerByAddress(address, nil)
+	}
+	if err != nil {
+		u.error("Error removing peer: %v", err)
+		return 1
+	}
+	if id != "" {
+		u.info("Removed peer with id %q", id)
+	} else {
+		u.info("Removed peer with address %q", address)
+	}
+	return 0
+}

@@ -53,12 +53,25 @@ func checkValueSize(ent *structs.DirEntry) error {
 // consistentRead confirms, for a read that asks for it, that this server
 // is still the leader: a quorum answers before the read is served.
 func (s *Server) consistentRead(opts *structs.QueryOptions) error {
-	if opts.RequireConsistent {
-		if err := s.raft.VerifyLeader().Error(); err != nil {
+	if !opts.RequireConsistent {
+		return nil
+	}
+	// raft queues verify requests in a buffered channel and never answers
+	// those still queued when it shuts down; waiting on the future alone
+	// would then hang this request, and shutdown with it. The goroutine
+	// left behind in that case ends with the process.
+	done := make(chan error, 1)
+	f := s.raft.VerifyLeader()
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
 			return structs.ErrNoLeader
 		}
+		return nil
+	case <-s.shutdownCh:
+		return structs.ErrNoLeader
 	}
-	return nil
 }
 
 // Get reads one key.

@@ -25,6 +25,7 @@ const (
 type raftLayer struct {
 	addr    net.Addr
 	connCh  chan net.Conn
+	conns   *connSet
 	closeMu sync.Mutex
 	closed  chan struct{}
 }
@@ -32,12 +33,13 @@ type raftLayer struct {
 var _ raft.StreamLayer = (*raftLayer)(nil)
 
 func newRaftLayer(addr net.Addr) *raftLayer {
-	return &raftLayer{addr: addr, connCh: make(chan net.Conn), closed: make(chan struct{})}
+	return &raftLayer{addr: addr, connCh: make(chan net.Conn), conns: newConnSet(), closed: make(chan struct{})}
 }
 
 // handoff gives an accepted Raft connection to raft, or closes it if the
 // layer is closed.
 func (l *raftLayer) handoff(c net.Conn) {
+	c = l.conns.track(c)
 	select {
 	case l.connCh <- c:
 	case <-l.closed:
@@ -55,8 +57,10 @@ func (l *raftLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops Accept; the shared listener itself is closed by its owner.
+// Close stops Accept and closes the Raft connections in both directions;
+// the shared listener itself is closed by its owner.
 func (l *raftLayer) Close() error {
+	l.conns.closeAll()
 	l.closeMu.Lock()
 	defer l.closeMu.Unlock()
 	select {
@@ -82,5 +86,5 @@ func (l *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 		c.Close()
 		return nil, err
 	}
-	return c, nil
+	return l.conns.track(c), nil
 }

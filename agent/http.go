@@ -36,6 +36,9 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/status/leader", false, a.statusLeader, "GET")
 	handle("/v1/status/peers", false, a.statusPeers, "GET")
 	handle("/v1/agent/self", false, a.agentSelf, "GET")
+	handle("/v1/agent/members", false, a.agentMembers, "GET")
+	handle("/v1/agent/join/", true, a.agentJoin, "PUT")
+	handle("/v1/agent/leave", false, a.agentLeave, "PUT")
 	handle("/v1/snapshot", false, a.snapshotEndpoint, "GET", "PUT")
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("Unknown path %q", req.URL.Path), http.StatusNotFound)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/hashicorp/serf/serf"
 )
@@ -62,7 +63,7 @@ func (s *Server) bootstrapLoop() {
 func (s *Server) maybeBootstrap() (done bool) {
 	has, err := raft.HasExistingState(s.raftStores.logs, s.raftStores.stable, s.raftStores.snaps)
 	if err != nil {
-		s.logger.Error("bootstrap: read raft state", "error", err)
+		s.bootstrapLog(hclog.Error, "bootstrap: read raft state", "error", err)
 		return false
 	}
 	if has {
@@ -76,24 +77,24 @@ func (s *Server) maybeBootstrap() (done bool) {
 			continue
 		}
 		if info.Bootstrap {
-			s.logger.Error("bootstrap: a server runs with -bootstrap; not bootstrapping with bootstrap_expect", "server", info.Name)
+			s.bootstrapLog(hclog.Error, "bootstrap: a server runs with -bootstrap; not bootstrapping with bootstrap_expect", "server", info.Name)
 			return false
 		}
 		if info.Expect != expect {
-			s.logger.Error("bootstrap: a server expects another number of servers; all must expect the same",
+			s.bootstrapLog(hclog.Error, "bootstrap: a server expects another number of servers; all must expect the same",
 				"server", info.Name, "expect", info.Expect, "ours", expect)
 			return false
 		}
 		servers = append(servers, info)
 	}
 	if len(servers) < expect {
-		s.logger.Debug("bootstrap: waiting for servers", "have", len(servers), "expect", expect)
+		s.bootstrapLog(hclog.Info, "bootstrap: waiting for servers", "have", len(servers), "expect", expect)
 		return false
 	}
 	sort.Slice(servers, func(i, j int) bool { return servers[i].Name < servers[j].Name })
 	chosen := servers[:expect]
 	if !containsServer(chosen, s.config.NodeName) {
-		s.logger.Info("bootstrap: more servers than expected; waiting to be added by the leader")
+		s.bootstrapLog(hclog.Info, "bootstrap: more servers than expected; waiting to be added by the leader")
 		return false
 	}
 
@@ -105,7 +106,7 @@ func (s *Server) maybeBootstrap() (done bool) {
 	}
 	peers, err := s.queryRaftPeers(others)
 	if err != nil {
-		s.logger.Warn("bootstrap: could not confirm that no server has Raft state yet", "error", err)
+		s.bootstrapLog(hclog.Warn, "bootstrap: could not confirm that no server has Raft state yet", "error", err)
 		return false
 	}
 	for _, name := range others {
@@ -134,6 +135,17 @@ func (s *Server) maybeBootstrap() (done bool) {
 	}
 	s.logger.Info("bootstrapped raft", "servers", strings.Join(names, ","))
 	return true
+}
+
+// bootstrapLog logs what the bootstrap check is waiting for, unless it
+// said the same last time: the check runs every second.
+func (s *Server) bootstrapLog(level hclog.Level, msg string, args ...interface{}) {
+	line := fmt.Sprint(level, msg, args)
+	if line == s.bootstrapLast {
+		return
+	}
+	s.bootstrapLast = line
+	s.logger.Log(level, msg, args...)
 }
 
 func containsServer(list []*serverInfo, name string) bool {

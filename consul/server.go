@@ -33,8 +33,10 @@ type Server struct {
 	serfLAN     *serf.Serf
 	serfEventCh chan serf.Event
 	servers     *serverLookup
-	// bootstrapCh wakes the bootstrap_expect check (bootstrap_expect.go).
-	bootstrapCh chan struct{}
+	// bootstrapCh wakes the bootstrap_expect check (bootstrap_expect.go);
+	// bootstrapLast is the check's last log line, kept by its goroutine.
+	bootstrapCh   chan struct{}
+	bootstrapLast string
 	// reconcileCh wakes the leader's reconciliation of Serf with Raft,
 	// and reaped holds the servers Serf forgot (leader_members.go).
 	reconcileCh chan struct{}

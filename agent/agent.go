@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
@@ -29,6 +30,18 @@ type Agent struct {
 	httpLn     net.Listener
 	httpServer *http.Server
 	httpDone   chan struct{}
+
+	// retryJoin runs -retry-join (retry_join.go); closing retryStop ends
+	// it, and retryDone is closed when it has ended.
+	retryStop     chan struct{}
+	retryStopOnce sync.Once
+	retryDone     chan struct{}
+
+	// stopCh tells the process why the agent stopped by itself.
+	stopCh    chan error
+	stopOnce  sync.Once
+	leaveOnce sync.Once
+	leaveErr  error
 }
 
 // New checks cfg and returns an agent that is not started yet.
@@ -36,10 +49,7 @@ func New(cfg *config.Config, logger hclog.Logger) (*Agent, error) {
 	if !cfg.Server {
 		return nil, errors.New("agent: only server mode exists; pass -server")
 	}
-	if cfg.BootstrapExpect > 1 {
-		return nil, fmt.Errorf("agent: bootstrap_expect=%d needs clustering, which this server does not do yet; use -bootstrap", cfg.BootstrapExpect)
-	}
-	return &Agent{cfg: cfg, logger: logger}, nil
+	return &Agent{cfg: cfg, logger: logger, stopCh: make(chan error, 1)}, nil
 }
 
 // serverConfig turns the agent's configuration into the server's.
@@ -49,12 +59,22 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	c.Datacenter = a.cfg.Datacenter
 	c.DataDir = a.cfg.DataDir
 	c.DevMode = a.cfg.DevMode
+	// As in Consul, expecting one server is bootstrapping.
 	c.Bootstrap = a.cfg.Bootstrap || a.cfg.BootstrapExpect == 1
+	if a.cfg.BootstrapExpect > 1 {
+		c.BootstrapExpect = a.cfg.BootstrapExpect
+	}
+	c.Build = Version
 	addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(a.cfg.BindAddr, strconv.Itoa(a.cfg.Ports.Server)))
 	if err != nil {
 		return nil, fmt.Errorf("agent: bind address: %w", err)
 	}
 	c.RPCAddr = addr
+	c.SerfLANConfig.MemberlistConfig.BindAddr = a.cfg.BindAddr
+	c.SerfLANConfig.MemberlistConfig.BindPort = a.cfg.Ports.SerfLAN
+	if a.cfg.AdvertiseAddr != "" {
+		c.Advertise = net.ParseIP(a.cfg.AdvertiseAddr)
+	}
 	if a.cfg.RaftSnapshotInterval > 0 {
 		c.RaftConfig.SnapshotInterval = a.cfg.RaftSnapshotInterval
 	}
@@ -64,8 +84,9 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	return c, nil
 }
 
-// Start starts the server and the HTTP listener; it returns once both are
-// listening.
+// Start starts the server and the HTTP listener, joins the addresses of
+// -join (failing if none answers), and starts -retry-join in the
+// background; it returns once the server and the HTTP API are listening.
 func (a *Agent) Start() error {
 	sc, err := a.serverConfig()
 	if err != nil {
@@ -74,6 +95,14 @@ func (a *Agent) Start() error {
 	srv, err := consul.NewServer(sc, a.logger.Named("server"))
 	if err != nil {
 		return err
+	}
+	if len(a.cfg.StartJoin) > 0 {
+		n, err := srv.JoinLAN(a.cfg.StartJoin)
+		if err != nil {
+			srv.Shutdown()
+			return fmt.Errorf("agent: -join %v: %w", a.cfg.StartJoin, err)
+		}
+		a.logger.Info("joined cluster", "contacted", n)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(a.cfg.ClientAddr, strconv.Itoa(a.cfg.Ports.HTTP)))
 	if err != nil {
@@ -93,9 +122,47 @@ func (a *Agent) Start() error {
 			a.logger.Error("http server", "error", err)
 		}
 	}()
+	a.retryStop, a.retryDone = make(chan struct{}), make(chan struct{})
+	if len(a.cfg.RetryJoin) > 0 {
+		go a.retryJoin()
+	} else {
+		close(a.retryDone)
+	}
 	a.logger.Info("agent started", "node", a.cfg.NodeName, "datacenter", a.cfg.Datacenter,
-		"http", ln.Addr().String(), "rpc", srv.RPCAddr().String())
+		"http", ln.Addr().String(), "rpc", srv.RPCAddr().String(),
+		"serf_lan", net.JoinHostPort(srv.LocalMember().Addr.String(), strconv.Itoa(int(srv.LocalMember().Port))))
 	return nil
+}
+
+// StopCh delivers, once, why the agent stopped by itself, so that the
+// process ends: nil after a graceful leave (PUT /v1/agent/leave), or the
+// error that ended -retry-join. Nothing is sent otherwise.
+func (a *Agent) StopCh() <-chan error {
+	return a.stopCh
+}
+
+// stopped reports that the agent stopped by itself; only the first
+// reason is kept.
+func (a *Agent) stopped(reason error) {
+	a.stopOnce.Do(func() { a.stopCh <- reason })
+}
+
+// Leave leaves the cluster gracefully (see consul.Server.Leave), then
+// stops the server; the HTTP API goes on answering until Shutdown. It
+// reports on StopCh so that the process ends. Calls after the first
+// return the first one's result.
+func (a *Agent) Leave() error {
+	a.leaveOnce.Do(func() {
+		a.logger.Info("leaving the cluster gracefully")
+		if err := a.server.Leave(); err != nil {
+			a.leaveErr = err
+			return
+		}
+		a.stopRetryJoin()
+		a.leaveErr = a.server.Shutdown()
+		a.stopped(nil)
+	})
+	return a.leaveErr
 }
 
 // HTTPAddr is the address the HTTP API listens on, once started.
@@ -106,11 +173,13 @@ func (a *Agent) HTTPAddr() string {
 // httpShutdownGrace is how long requests in flight may finish.
 const httpShutdownGrace = 2 * time.Second
 
-// Shutdown stops the HTTP API and the server, and closes Raft's stores.
+// Shutdown stops -retry-join, the HTTP API and the server (without
+// leaving the cluster: see Leave), and closes Raft's stores.
 func (a *Agent) Shutdown() error {
 	if a.httpServer == nil {
 		return nil
 	}
+	a.stopRetryJoin()
 	// The server goes first: that wakes blocking queries, so the HTTP
 	// requests in flight end promptly.
 	err := a.server.Shutdown()

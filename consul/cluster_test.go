@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -14,75 +13,27 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// freeTCPAddr reserves a loopback port, so a server can restart on the
-// address its peers know it by.
-func freeTCPAddr(t *testing.T) *net.TCPAddr {
+// formedCluster starts a cluster of n servers that form through Serf and
+// bootstrap_expect, and returns it with its servers, the leader first.
+func formedCluster(t *testing.T, n int) (*testCluster, []*Server) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	c := newTestCluster(t, n, n)
+	var names []string
+	for _, cfg := range c.configs {
+		names = append(names, cfg.NodeName)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr)
-}
-
-// clusterConfig is the config of server i of a test cluster; only server 0
-// bootstraps.
-func clusterConfig(t *testing.T, i int) *Config {
-	c := testConfig(t)
-	c.NodeName = fmt.Sprintf("server-%d", i)
-	c.Bootstrap = i == 0
-	c.RPCAddr = freeTCPAddr(t)
-	return c
-}
-
-// startServer starts a server without waiting for it to lead.
-func startServer(t *testing.T, c *Config) *Server {
-	t.Helper()
-	w := &testWriter{t: t}
-	t.Cleanup(w.stop)
-	s, err := NewServer(c, hclogFor(t, w))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown() })
-	return s
-}
-
-// raftCluster starts n servers and makes the first one add the others as
-// voters: Raft alone, no membership layer.
-func raftCluster(t *testing.T, n int) []*Server {
-	t.Helper()
-	servers := []*Server{testServer(t, clusterConfig(t, 0))}
-	for i := 1; i < n; i++ {
-		s := startServer(t, clusterConfig(t, i))
-		servers = append(servers, s)
-		f := servers[0].raft.AddVoter(raft.ServerID(s.config.NodeName), raft.ServerAddress(s.RPCAddr().String()), 0, 0)
-		if err := f.Error(); err != nil {
-			t.Fatal(err)
+	leader := c.waitForStableLeader(names...)
+	servers := []*Server{leader}
+	for _, s := range c.running() {
+		if s != leader {
+			servers = append(servers, s)
 		}
 	}
-	return servers
+	return c, servers
 }
 
-// eventually retries fn until it returns nil or 15 s pass.
-func eventually(t *testing.T, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// staleGet reads key on s itself.
-func staleGet(s *Server, key string) (*structs.DirEntry, error) {
+// localGet reads key from s's own state, returning errors for retries.
+func localGet(s *Server, key string) (*structs.DirEntry, error) {
 	var out structs.IndexedDirEntries
 	args := structs.KeyRequest{Key: key, QueryOptions: structs.QueryOptions{AllowStale: true}}
 	if err := s.RPC("KVS.Get", &args, &out); err != nil {
@@ -97,7 +48,7 @@ func staleGet(s *Server, key string) (*structs.DirEntry, error) {
 // hasValue is eventually's check that s holds key=value locally.
 func hasValue(s *Server, key, value string) func() error {
 	return func() error {
-		e, err := staleGet(s, key)
+		e, err := localGet(s, key)
 		if err != nil {
 			return err
 		}
@@ -109,7 +60,7 @@ func hasValue(s *Server, key, value string) func() error {
 }
 
 func TestClusterForwardsWritesAndReads(t *testing.T) {
-	servers := raftCluster(t, 3)
+	_, servers := formedCluster(t, 3)
 	for i, s := range servers {
 		kvPut(t, s, fmt.Sprintf("via/%d", i), fmt.Sprint(i))
 	}
@@ -119,7 +70,7 @@ func TestClusterForwardsWritesAndReads(t *testing.T) {
 			if e := kvGet(t, s, fmt.Sprintf("via/%d", i)); e == nil || string(e.Value) != fmt.Sprint(i) {
 				t.Fatalf("%s: via/%d = %+v", s.config.NodeName, i, e)
 			}
-			eventually(t, hasValue(s, fmt.Sprintf("via/%d", i), fmt.Sprint(i)))
+			waitFor(t, 15*time.Second, hasValue(s, fmt.Sprintf("via/%d", i), fmt.Sprint(i)))
 		}
 	}
 	var out structs.IndexedDirEntries
@@ -152,7 +103,7 @@ func saveOn(t *testing.T, s *Server) (*raft.SnapshotMeta, []byte) {
 }
 
 func TestClusterSnapshotThroughFollower(t *testing.T) {
-	servers := raftCluster(t, 3)
+	c, servers := formedCluster(t, 3)
 	leader, follower, other := servers[0], servers[1], servers[2]
 	for i := 0; i < 50; i++ {
 		kvPut(t, follower, fmt.Sprintf("k/%d", i), "before")
@@ -165,9 +116,8 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 	archive, _ := save(t, follower, false)
 
 	// A server down during the restore catches up when it comes back.
-	if err := other.Shutdown(); err != nil {
-		t.Fatal(err)
-	}
+	down := c.indexOf(other)
+	c.stop(down)
 	for i := 0; i < 50; i++ {
 		kvPut(t, leader, fmt.Sprintf("k/%d", i), "after")
 	}
@@ -175,15 +125,15 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []*Server{leader, follower} {
-		eventually(t, hasValue(s, "k/7", "before"))
+		waitFor(t, 15*time.Second, hasValue(s, "k/7", "before"))
 	}
-	back := startServer(t, other.config)
-	eventually(t, hasValue(back, "k/7", "before"))
-	eventually(t, hasValue(back, "k/49", "before"))
+	back := c.start(down)
+	waitFor(t, 15*time.Second, hasValue(back, "k/7", "before"))
+	waitFor(t, 15*time.Second, hasValue(back, "k/49", "before"))
 }
 
 func TestClusterSurvivesLeaderLoss(t *testing.T) {
-	servers := raftCluster(t, 3)
+	_, servers := formedCluster(t, 3)
 	kvPut(t, servers[1], "before", "loss")
 	if err := servers[0].Shutdown(); err != nil {
 		t.Fatal(err)
@@ -191,8 +141,8 @@ func TestClusterSurvivesLeaderLoss(t *testing.T) {
 	// Writes through a survivor wait out the election and succeed.
 	kvPut(t, servers[2], "after", "loss")
 	for _, s := range servers[1:] {
-		eventually(t, hasValue(s, "before", "loss"))
-		eventually(t, hasValue(s, "after", "loss"))
+		waitFor(t, 15*time.Second, hasValue(s, "before", "loss"))
+		waitFor(t, 15*time.Second, hasValue(s, "after", "loss"))
 	}
 }
 
@@ -214,7 +164,7 @@ func TestSnapshotStreamCutIsAnError(t *testing.T) {
 }
 
 func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
-	servers := raftCluster(t, 3)
+	_, servers := formedCluster(t, 3)
 	var conf structs.RaftConfigurationResponse
 	if err := servers[2].RPC("Operator.RaftGetConfiguration", &structs.DCSpecificRequest{}, &conf); err != nil {
 		t.Fatal(err)
@@ -243,7 +193,7 @@ func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
 	if err := servers[1].RPC("Operator.RaftRemovePeer", &args, &none); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, func() error {
+	waitFor(t, 15*time.Second, func() error {
 		if err := servers[0].RPC("Operator.RaftGetConfiguration", &structs.DCSpecificRequest{}, &conf); err != nil {
 			return err
 		}

@@ -1,35 +1,56 @@
 // Package consul is the server: Raft, the FSM over the state store, the
-// RPC endpoints and the leader's duties.
+// RPC endpoints, the leader's duties and cluster membership (Serf LAN).
 package consul
 
 import (
 	"net"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/hashicorp/raft"
+	"github.com/hashicorp/serf/serf"
 )
 
 // Config is what a server needs to start.
 type Config struct {
-	// NodeName names this server; it is also its Raft server ID.
+	// NodeName names this server; it is also its Raft server ID and its
+	// Serf member name.
 	NodeName string
 	// Datacenter is the local datacenter.
 	Datacenter string
-	// DataDir holds raft/raft.db and raft's snapshots. Unused in DevMode.
+	// DataDir holds raft/raft.db, raft's snapshots and serf/local.snapshot.
+	// Unused in DevMode.
 	DataDir string
-	// DevMode keeps Raft's log and snapshots in memory.
+	// DevMode keeps Raft's log and snapshots in memory, and Serf keeps no
+	// snapshot.
 	DevMode bool
 	// Bootstrap makes this server a cluster of one if Raft has no state yet.
 	Bootstrap bool
+	// BootstrapExpect, when above 1, makes a server with no Raft state wait
+	// until it sees that many servers of its datacenter (itself included)
+	// in Serf, all expecting the same number, and then bootstrap Raft with
+	// them. 0 (and 1, which the agent turns into Bootstrap) leaves it off.
+	BootstrapExpect int
 	// RPCAddr is where the RPC listener (and Raft) binds; port 0 picks one.
 	RPCAddr *net.TCPAddr
-	// RPCAdvertise is the address other servers reach this one at; when
-	// nil, the bound address is used (127.0.0.1 if that is unspecified).
-	RPCAdvertise *net.TCPAddr
+	// Advertise is the IP other servers reach this one at, for RPC and
+	// Raft (with the RPC port) and for Serf (with the Serf port). When nil,
+	// the bound IP is used, or 127.0.0.1 when that is unspecified.
+	Advertise net.IP
+	// SerfLANConfig configures Serf LAN. Its MemberlistConfig's BindAddr
+	// and BindPort say where Serf listens (port 0 picks one); NodeName,
+	// Tags, EventCh, SnapshotPath, Merge, the loggers and the advertised
+	// address are set by the server.
+	SerfLANConfig *serf.Config
+	// Build is the version this server reports in its "build" Serf tag.
+	Build string
 	// RaftConfig tunes Raft; NodeName becomes its LocalID.
 	RaftConfig *raft.Config
 	// RPCHoldTimeout bounds how long a request waits for a leader.
 	RPCHoldTimeout time.Duration
+	// ReconcileInterval is how often the leader compares Serf's servers
+	// with the Raft configuration even when no member event arrived.
+	ReconcileInterval time.Duration
 }
 
 // DefaultConfig returns Consul's defaults for a server.
@@ -38,10 +59,18 @@ func DefaultConfig() *Config {
 	// Consul's values: compact after 16384 entries, checked every 30 s.
 	rc.SnapshotThreshold = 16384
 	rc.SnapshotInterval = 30 * time.Second
+	sc := serf.DefaultConfig()
+	sc.MemberlistConfig = memberlist.DefaultLANConfig()
+	sc.MemberlistConfig.BindAddr = "127.0.0.1"
+	sc.MemberlistConfig.BindPort = 8301
+	// Consul's value: a failed server is reaped after 72 hours.
+	sc.ReconnectTimeout = 72 * time.Hour
 	return &Config{
-		Datacenter:     "dc1",
-		RPCAddr:        &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8300},
-		RaftConfig:     rc,
-		RPCHoldTimeout: 7 * time.Second,
+		Datacenter:        "dc1",
+		RPCAddr:           &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8300},
+		SerfLANConfig:     sc,
+		RaftConfig:        rc,
+		RPCHoldTimeout:    7 * time.Second,
+		ReconcileInterval: 60 * time.Second,
 	}
 }

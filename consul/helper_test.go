@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/memberlist"
 )
 
 // testConfig is a single bootstrapped server on a random loopback port,
@@ -20,10 +21,22 @@ func testConfig(t *testing.T) *Config {
 	c.DataDir = t.TempDir()
 	c.Bootstrap = true
 	c.RPCAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 0}
+	testSerfConfig(c)
 	c.RaftConfig.HeartbeatTimeout = 50 * time.Millisecond
 	c.RaftConfig.ElectionTimeout = 50 * time.Millisecond
 	c.RaftConfig.LeaderLeaseTimeout = 50 * time.Millisecond
 	return c
+}
+
+// testSerfConfig makes Serf listen on a random loopback port with
+// memberlist's timings for a local network, which detect failures and
+// spread news in well under a second.
+func testSerfConfig(c *Config) {
+	ml := memberlist.DefaultLocalConfig()
+	ml.BindAddr = "127.0.0.1"
+	ml.BindPort = 0
+	c.SerfLANConfig.MemberlistConfig = ml
+	c.SerfLANConfig.LeavePropagateDelay = 100 * time.Millisecond
 }
 
 // benchServer is testServer for benchmarks.
@@ -34,6 +47,7 @@ func benchServer(b *testing.B) *Server {
 	c.DataDir = b.TempDir()
 	c.Bootstrap = true
 	c.RPCAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 0}
+	testSerfConfig(c)
 	s, err := NewServer(c, hclog.NewNullLogger())
 	if err != nil {
 		b.Fatal(err)

@@ -30,6 +30,8 @@ func (s *Server) establishLeadership(notifyCh <-chan bool) {
 		if err == nil {
 			s.readyForReads.Store(true)
 			s.logger.Info("leadership established")
+			// Servers that joined or left while another server led.
+			s.triggerReconcile()
 			return
 		}
 		s.logger.Error("barrier after election failed", "error", err)

@@ -72,7 +72,8 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several seconds")
 	}
-	live := &liveServers{servers: raftCluster(t, 3)}
+	c, servers := formedCluster(t, 3)
+	live := &liveServers{servers: servers}
 	start := time.Now()
 	now := func() int64 { return int64(time.Since(start)) }
 	stop := make(chan struct{})
@@ -142,9 +143,10 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 		if leader == nil {
 			continue
 		}
-		leader.Shutdown()
+		down := c.indexOf(leader)
+		c.stop(down)
 		time.Sleep(200 * time.Millisecond)
-		restarted := startServer(t, leader.config)
+		restarted := c.start(down)
 		live.mu.Lock()
 		live.servers[idx] = restarted
 		live.mu.Unlock()

@@ -27,6 +27,7 @@ const (
 type raftLayer struct {
 	addr    net.Addr
 	connCh  chan net.Conn
+	conns   *connSet
 	closeMu sync.Mutex
 	closed  chan struct{}
 }
@@ -34,11 +35,11 @@ type raftLayer struct {
 var _ raft.StreamLayer = (*raftLayer)(nil)
 
 func newRaftLayer(addr net.Addr) *raftLayer {
-	return &raftLayer{addr: addr, connCh: make(chan net.Conn), closed: make(chan struct{})}
+	return &raftLayer{addr: addr, connCh: make(chan net.Conn), conns: newConnSet(), closed: make(chan struct{})}
 }
 
 // handoff gives an accepted Raft connection to raft, or closes it if the
-// layer is closed.
+// layer is closed. The server tracks accepted connections already.
 func (l *raftLayer) handoff(c net.Conn) {
 	select {
 	case l.connCh <- c:
@@ -57,8 +58,10 @@ func (l *raftLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops Accept; the shared listener itself is closed by its owner.
+// Close stops Accept and closes the Raft connections in both directions;
+// the shared listener itself is closed by its owner.
 func (l *raftLayer) Close() error {
+	l.conns.closeAll()
 	l.closeMu.Lock()
 	defer l.closeMu.Unlock()
 	select {
@@ -84,5 +87,5 @@ func (l *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 		c.Close()
 		return nil, err
 	}
-	return c, nil
+	return l.conns.track(c), nil
 }

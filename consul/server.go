@@ -10,9 +10,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/hashicorp/serf/serf"
 )
 
-// Server is a running server: the RPC listener, Raft and the FSM.
+// Server is a running server: the RPC listener, Raft and the FSM, and
+// Serf LAN, through which servers find each other.
 type Server struct {
 	config *Config
 	logger hclog.Logger
@@ -26,9 +28,24 @@ type Server struct {
 	rpcListener net.Listener
 	rpcServer   *rpc.Server
 	// inbound are the open connections accepted on the RPC port.
-	inbound connTracker
+	inbound *connSet
 	// pool holds the connections to other servers, for forwarding.
 	pool *connPool
+
+	// Membership (serf.go): Serf LAN, its events, and the live servers of
+	// this datacenter it reports.
+	serfLAN     *serf.Serf
+	serfEventCh chan serf.Event
+	servers     *serverLookup
+	// bootstrapCh wakes the bootstrap_expect check (bootstrap_expect.go);
+	// bootstrapLast is the check's last log line, kept by its goroutine.
+	bootstrapCh   chan struct{}
+	bootstrapLast string
+	// reconcileCh wakes the leader's reconciliation of Serf with Raft,
+	// and reaped holds the servers Serf forgot (leader_members.go).
+	reconcileCh chan struct{}
+	reapedMu    sync.Mutex
+	reaped      map[string]*serverInfo
 
 	// readyForReads is true on a leader whose FSM has applied every entry
 	// committed before its term.
@@ -41,8 +58,9 @@ type Server struct {
 	shutdownErr  error
 }
 
-// NewServer starts a server: it binds the RPC port, opens Raft's stores
-// and starts Raft. On error everything opened so far is closed again.
+// NewServer starts a server: it binds the RPC port, opens Raft's stores,
+// starts Raft, then Serf LAN. On error everything opened so far is closed
+// again.
 func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if config.NodeName == "" {
 		return nil, errors.New("server: node name is required")
@@ -54,8 +72,20 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{config: config, logger: logger, fsm: f, rpcServer: rpc.NewServer(), shutdownCh: make(chan struct{})}
+	s := &Server{
+		config:      config,
+		logger:      logger,
+		fsm:         f,
+		rpcServer:   rpc.NewServer(),
+		serfEventCh: make(chan serf.Event, serfEventBuffer),
+		servers:     newServerLookup(),
+		bootstrapCh: make(chan struct{}, 1),
+		reconcileCh: make(chan struct{}, 1),
+		reaped:      make(map[string]*serverInfo),
+		shutdownCh:  make(chan struct{}),
+	}
 	s.pool = newConnPool(yamuxConfig(s))
+	s.inbound = newConnSet()
 	if err := s.registerEndpoints(); err != nil {
 		return nil, err
 	}
@@ -65,24 +95,38 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	}
 	s.removeStaleRestoreFiles()
 	s.rpcListener = ln
-	s.raftLayer = newRaftLayer(advertiseAddr(config.RPCAdvertise, ln.Addr().(*net.TCPAddr)))
+	bound := ln.Addr().(*net.TCPAddr)
+	s.raftLayer = newRaftLayer(advertiseAddr(config.Advertise, bound))
 	s.wg.Add(1)
 	go s.serveRPC()
 	if err := s.setupRaft(); err != nil {
 		s.Shutdown()
 		return nil, err
 	}
+	if err := s.setupSerf(bound.Port); err != nil {
+		s.Shutdown()
+		return nil, err
+	}
+	s.wg.Add(2)
+	go s.lanEventHandler()
+	go s.reconcileLoop()
+	if config.BootstrapExpect > 0 && !config.Bootstrap {
+		s.wg.Add(1)
+		go s.bootstrapLoop()
+	}
 	return s, nil
 }
 
-// advertiseAddr is the address Raft peers dial: the configured one, or
-// the bound one with an unspecified IP replaced by loopback.
-func advertiseAddr(configured, bound *net.TCPAddr) *net.TCPAddr {
-	if configured != nil {
-		return configured
-	}
+// advertiseAddr is the address other servers reach a bound listener at:
+// the configured IP, or else the bound one with an unspecified IP
+// replaced by loopback; with the bound port either way. RPC (and Raft)
+// and Serf all advertise through it.
+func advertiseAddr(configured net.IP, bound *net.TCPAddr) *net.TCPAddr {
 	a := *bound
-	if a.IP.IsUnspecified() {
+	switch {
+	case configured != nil:
+		a.IP = configured
+	case a.IP.IsUnspecified():
 		a.IP = net.IPv4(127, 0, 0, 1)
 	}
 	return &a
@@ -99,12 +143,16 @@ func (s *Server) IsLeader() bool {
 	return s.raft.State() == raft.Leader && s.readyForReads.Load()
 }
 
-// Shutdown stops Raft, closes its stores and the RPC listener, and waits
-// for every connection goroutine to end. It is safe to call twice.
+// Shutdown stops Serf (without leaving: see Leave) and Raft, closes
+// Raft's stores and the RPC listener, and waits for every goroutine of
+// the server to end. It is safe to call twice.
 func (s *Server) Shutdown() error {
 	s.shutdownOnce.Do(func() {
 		close(s.shutdownCh)
 		var errs []error
+		if s.serfLAN != nil {
+			errs = append(errs, s.serfLAN.Shutdown())
+		}
 		if s.raft != nil {
 			errs = append(errs, s.raft.Shutdown().Error())
 		}

@@ -42,7 +42,9 @@ func freePort(t *testing.T) int {
 func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	t.Helper()
 	httpPort, serverPort := freePort(t), freePort(t)
-	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort)}
+	// Serf LAN too: two agents of one test must not share its default port.
+	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort),
+		"-serf-lan-port", itoa(freePort(t))}
 	if dataDir == "" {
 		args = append(args, "-dev")
 	} else {

@@ -47,6 +47,7 @@ client_addr = "127.0.0.1"
 ports {
   http = `+itoa(httpPort)+`
   server = `+itoa(serverPort)+`
+  serf_lan = `+itoa(freePort(t))+`
 }
 `), 0o600)
 	a := startFromConfig(t, cfg, httpPort)

@@ -22,8 +22,25 @@ type Config struct {
 	// BootstrapExpect is the number of servers to wait for before the first
 	// election (-bootstrap-expect, bootstrap_expect).
 	BootstrapExpect int
-	// BindAddr is the address for cluster traffic (-bind, bind_addr).
+	// BindAddr is the address for cluster traffic: server RPC, Raft and
+	// Serf LAN (-bind, bind_addr).
 	BindAddr string
+	// AdvertiseAddr is the address other servers reach this one at, for
+	// RPC, Raft and Serf (-advertise, advertise_addr); empty means the bind
+	// address, or 127.0.0.1 when that is 0.0.0.0.
+	AdvertiseAddr string
+	// StartJoin are Serf addresses to join at start; failing to join any
+	// is fatal (-join, start_join).
+	StartJoin []string
+	// RetryJoin are Serf addresses to join at start, trying again every
+	// RetryInterval until one answers (-retry-join, retry_join).
+	RetryJoin []string
+	// RetryInterval is the wait between two rounds of RetryJoin
+	// (-retry-interval, retry_interval); 30s by default.
+	RetryInterval time.Duration
+	// RetryMax is how many rounds of RetryJoin to try before the agent
+	// gives up and stops; 0 tries for ever (-retry-max, retry_max).
+	RetryMax int
 	// ClientAddr is the address the HTTP API listens on (-client, client_addr).
 	ClientAddr string
 	// Ports are the listening ports (-http-port, -server-port, ports { ... }).

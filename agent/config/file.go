@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl"
 	"github.com/hashicorp/hcl/hcl/ast"
@@ -258,6 +259,16 @@ func topLevelField(cfg *Config, key string) (interface{}, bool) {
 		return &cfg.ClientAddr, true
 	case "log_level":
 		return &cfg.LogLevel, true
+	case "advertise_addr":
+		return &cfg.AdvertiseAddr, true
+	case "start_join":
+		return &cfg.StartJoin, true
+	case "retry_join":
+		return &cfg.RetryJoin, true
+	case "retry_interval":
+		return &cfg.RetryInterval, true
+	case "retry_max":
+		return &cfg.RetryMax, true
 	}
 	return nil, false
 }
@@ -314,8 +325,9 @@ func keyText(t token.Token) (string, error) {
 	return s, nil
 }
 
-// set stores the literal value of item in dst (a *string, *bool or *int),
-// once per key and file. rest holds keys written after key on the same
+// set stores the value of item in dst (a *string, *bool, *int,
+// *time.Duration, or *[]string, which a list is appended to), once per key
+// and file. rest holds keys written after key on the same
 // item: they make the value an object, which no scalar key accepts.
 func (d *fileDecoder) set(dst interface{}, key string, rest []string, item *ast.ObjectItem) error {
 	if line, dup := d.seen[key]; dup {
@@ -328,6 +340,9 @@ func (d *fileDecoder) set(dst interface{}, key string, rest []string, item *ast.
 
 	if len(rest) > 0 {
 		return d.errorf(item.Pos(), "key %q: expected %s, got an object", key, kindName(dst))
+	}
+	if list, isList := dst.(*[]string); isList {
+		return d.appendList(list, key, item)
 	}
 	lit, ok := item.Val.(*ast.LiteralType)
 	if !ok {
@@ -362,8 +377,42 @@ func (d *fileDecoder) set(dst interface{}, key string, rest []string, item *ast.
 			return d.errorf(item.Pos(), "key %q: %s is not an integer this agent can hold", key, tok.Text)
 		}
 		*dst = int(n)
+	case *time.Duration:
+		if tok.Type != token.STRING && tok.Type != token.HEREDOC || isJSONNull(tok) {
+			return wrongType()
+		}
+		text, ok := literalString(tok)
+		if !ok {
+			return d.errorf(item.Pos(), "key %q: malformed string %s", key, tok.Text)
+		}
+		v, err := time.ParseDuration(text)
+		if err != nil {
+			return d.errorf(item.Pos(), "key %q: %q is not a duration such as \"30s\"", key, text)
+		}
+		*dst = v
 	default:
 		panic(fmt.Sprintf("config: no decoder for %T", dst))
+	}
+	return nil
+}
+
+// appendList appends a list of strings to *dst: lists add up across
+// files, as Consul merges them.
+func (d *fileDecoder) appendList(dst *[]string, key string, item *ast.ObjectItem) error {
+	list, ok := item.Val.(*ast.ListType)
+	if !ok {
+		return d.errorf(item.Pos(), "key %q: expected %s, got %s", key, kindName(dst), describe(item.Val))
+	}
+	for i, n := range list.List {
+		lit, ok := n.(*ast.LiteralType)
+		if !ok || lit.Token.Type != token.STRING && lit.Token.Type != token.HEREDOC || isJSONNull(lit.Token) {
+			return d.errorf(item.Pos(), "key %q: element %d: expected a string, got %s", key, i, describe(n))
+		}
+		v, ok := literalString(lit.Token)
+		if !ok {
+			return d.errorf(item.Pos(), "key %q: element %d: malformed string %s", key, i, lit.Token.Text)
+		}
+		*dst = append(*dst, v)
 	}
 	return nil
 }
@@ -397,6 +446,10 @@ func kindName(dst interface{}) string {
 		return "a boolean"
 	case *int:
 		return "an integer"
+	case *time.Duration:
+		return "a duration string"
+	case *[]string:
+		return "a list of strings"
 	}
 	return "a value"
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // ErrUsage marks an error in the command line itself (an unknown flag, a
@@ -101,6 +102,8 @@ func defaults() Config {
 		BindAddr:   "0.0.0.0",
 		ClientAddr: "127.0.0.1",
 		LogLevel:   "info",
+		// Consul's default.
+		RetryInterval: 30 * time.Second,
 		Ports: Ports{
 			HTTP:    8500,
 			Server:  8300,
@@ -148,6 +151,25 @@ func (p pathList) Set(v string) error {
 	return nil
 }
 
+// stringList is a repeatable flag whose values are appended to a list,
+// after those the config files gave, as Consul merges lists.
+type stringList struct{ list *[]string }
+
+func (l stringList) String() string {
+	if l.list == nil {
+		return ""
+	}
+	return strings.Join(*l.list, ",")
+}
+
+func (l stringList) Set(v string) error {
+	if v == "" {
+		return errors.New("empty address")
+	}
+	*l.list = append(*l.list, v)
+	return nil
+}
+
 // newFlagSet defines the agent's flags, writing into cfg and opts; each
 // flag's default is the value cfg holds now.
 func newFlagSet(cfg *Config, opts *cliOptions) *flag.FlagSet {
@@ -168,6 +190,20 @@ func newFlagSet(cfg *Config, opts *cliOptions) *flag.FlagSet {
 		"Datacenter of this agent: lowercase letters, digits, '-' and '_' (datacenter).")
 	fs.StringVar(&cfg.BindAddr, "bind", cfg.BindAddr,
 		"IP address for cluster traffic: server RPC, Raft and Serf (bind_addr).")
+	fs.StringVar(&cfg.AdvertiseAddr, "advertise", cfg.AdvertiseAddr,
+		"IP address other servers reach this one at, for RPC, Raft and Serf; the bind\n"+
+			"address by default, or 127.0.0.1 when that is 0.0.0.0 (advertise_addr).")
+	fs.Var(stringList{&cfg.StartJoin}, "join",
+		"Serf `address` of an agent to join at start; may be repeated. Failing to join\n"+
+			"any stops the agent (start_join).")
+	fs.Var(stringList{&cfg.RetryJoin}, "retry-join",
+		"Serf `address` of an agent to join at start, trying again until one answers;\n"+
+			"may be repeated (retry_join).")
+	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval,
+		"Time to wait between two attempts of -retry-join (retry_interval).")
+	fs.IntVar(&cfg.RetryMax, "retry-max", cfg.RetryMax,
+		"Attempts of -retry-join before the agent gives up and stops; 0 for no limit\n"+
+			"(retry_max).")
 	fs.StringVar(&cfg.ClientAddr, "client", cfg.ClientAddr,
 		"IP address the HTTP API listens on (client_addr).")
 	fs.IntVar(&cfg.Ports.HTTP, "http-port", cfg.Ports.HTTP,

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeFiles writes name → content under a new temp dir and returns it.
@@ -40,6 +41,8 @@ func want(t *testing.T, fn func(c *Config)) *Config {
 		ClientAddr: "127.0.0.1",
 		LogLevel:   "info",
 		Ports:      Ports{HTTP: 8500, Server: 8300, SerfLAN: 8301, SerfWAN: 8302},
+
+		RetryInterval: 30 * time.Second,
 	}
 	if fn != nil {
 		fn(c)
@@ -65,12 +68,19 @@ func TestLoadFlags(t *testing.T) {
 				"-datacenter=east-1_a", "-bind=10.0.0.1", "-client=0.0.0.0",
 				"-http-port=18500", "-server-port=18300", "-serf-lan-port=18301",
 				"-serf-wan-port=18302", "-log-level=debug",
+				"-advertise=10.0.0.9", "-join=10.0.0.2", "-join=10.0.0.3:8301",
+				"-retry-join=10.0.0.4", "-retry-join=[::1]:8301", "-retry-interval=5s", "-retry-max=7",
 			},
 			want: &Config{
 				NodeName: "n1", Datacenter: "east-1_a", DataDir: "/d",
 				Server: true, BootstrapExpect: 3, BindAddr: "10.0.0.1",
 				ClientAddr: "0.0.0.0", LogLevel: "debug",
-				Ports: Ports{HTTP: 18500, Server: 18300, SerfLAN: 18301, SerfWAN: 18302},
+				Ports:         Ports{HTTP: 18500, Server: 18300, SerfLAN: 18301, SerfWAN: 18302},
+				AdvertiseAddr: "10.0.0.9",
+				StartJoin:     []string{"10.0.0.2", "10.0.0.3:8301"},
+				RetryJoin:     []string{"10.0.0.4", "[::1]:8301"},
+				RetryInterval: 5 * time.Second,
+				RetryMax:      7,
 			},
 		},
 		{
@@ -142,6 +152,11 @@ bootstrap_expect = 3
 bind_addr        = "10.1.2.3"
 client_addr      = "0.0.0.0"
 log_level        = "INFO"
+advertise_addr   = "10.1.2.4"
+start_join       = ["10.1.2.5"]
+retry_join       = ["10.1.2.6", "10.1.2.7:8301"]
+retry_interval   = "10s"
+retry_max        = 5
 
 ports {
   http     = 8501
@@ -165,6 +180,11 @@ const goodJSON = `{
   "bind_addr": "10.1.2.3",
   "client_addr": "0.0.0.0",
   "log_level": "INFO",
+  "advertise_addr": "10.1.2.4",
+  "start_join": ["10.1.2.5"],
+  "retry_join": ["10.1.2.6", "10.1.2.7:8301"],
+  "retry_interval": "10s",
+  "retry_max": 5,
   "ports": {
     "http": 8501,
     "server": 8400,
@@ -182,7 +202,12 @@ func goodWant() *Config {
 		NodeName: "node-a", Datacenter: "dc2", DataDir: "/opt/consul",
 		Server: true, BootstrapExpect: 3, BindAddr: "10.1.2.3",
 		ClientAddr: "0.0.0.0", LogLevel: "info",
-		Ports: Ports{HTTP: 8501, Server: 8400, SerfLAN: 8401, SerfWAN: 8402},
+		Ports:         Ports{HTTP: 8501, Server: 8400, SerfLAN: 8401, SerfWAN: 8402},
+		AdvertiseAddr: "10.1.2.4",
+		StartJoin:     []string{"10.1.2.5"},
+		RetryJoin:     []string{"10.1.2.6", "10.1.2.7:8301"},
+		RetryInterval: 10 * time.Second,
+		RetryMax:      5,
 	}
 }
 
@@ -260,6 +285,15 @@ func TestLoadFiles(t *testing.T) {
 			files: map[string]string{"a.json": "{}"},
 			args:  []string{"-data-dir=/d", "-config-file=@a.json"},
 			want:  want(t, func(c *Config) { c.DataDir = "/d" }),
+		},
+		{
+			name: "join lists add up across files and flags",
+			files: map[string]string{
+				"a.hcl":  `data_dir = "/d"` + "\n" + `retry_join = ["a"]`,
+				"b.json": `{"retry_join": ["b"], "start_join": []}`,
+			},
+			args: []string{"-config-file=@a.hcl", "-retry-join=c", "-config-file=@b.json"},
+			want: want(t, func(c *Config) { c.DataDir, c.RetryJoin = "/d", []string{"a", "b", "c"} }),
 		},
 		{
 			name:  "bootstrap in a file",
@@ -460,9 +494,9 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:  "unknown key in a config dir names the file",
-			files: map[string]string{"d/a.hcl": `server = true`, "d/b.json": `{"retry_join": ["x"]}`},
+			files: map[string]string{"d/a.hcl": `server = true`, "d/b.json": `{"retry_join_wan": ["x"]}`},
 			args:  []string{"-dev", "-config-dir=@d"},
-			want:  []string{`@/d/b.json: unknown key "retry_join"`},
+			want:  []string{`@/d/b.json: unknown key "retry_join_wan"`},
 		},
 		{
 			name:  "unknown ports key",
@@ -555,6 +589,30 @@ func TestLoadErrors(t *testing.T) {
 			want:  []string{`key "ports.dns": expected an integer, got a string`},
 		},
 		{
+			name:  "string where a list goes",
+			files: map[string]string{"a.hcl": `retry_join = "10.0.0.1"`},
+			args:  []string{"-dev", "-config-file=@a.hcl"},
+			want:  []string{`key "retry_join": expected a list of strings, got a string`},
+		},
+		{
+			name:  "number in a list",
+			files: map[string]string{"a.json": `{"start_join": ["a", 5]}`},
+			args:  []string{"-dev", "-config-file=@a.json"},
+			want:  []string{`key "start_join": element 1: expected a string, got an integer`},
+		},
+		{
+			name:  "bad duration",
+			files: map[string]string{"a.hcl": `retry_interval = "soon"`},
+			args:  []string{"-dev", "-config-file=@a.hcl"},
+			want:  []string{`key "retry_interval": "soon" is not a duration`},
+		},
+		{
+			name:  "number where a duration goes",
+			files: map[string]string{"a.json": `{"retry_interval": 30}`},
+			args:  []string{"-dev", "-config-file=@a.json"},
+			want:  []string{`key "retry_interval": expected a duration string, got an integer`},
+		},
+		{
 			name:  "duplicate key",
 			files: map[string]string{"a.hcl": "data_dir = \"/a\"\ndata_dir = \"/b\"\n"},
 			args:  []string{"-config-file=@a.hcl"},
@@ -617,6 +675,11 @@ func TestLoadErrors(t *testing.T) {
 		{name: "negative bootstrap-expect", args: []string{"-server", "-data-dir=/d", "-bootstrap-expect=-1"}, want: []string{"must not be negative"}},
 		{name: "bootstrap without server", args: []string{"-data-dir=/d", "-bootstrap"}, want: []string{"bootstrap (-bootstrap) requires server mode"}},
 		{name: "bootstrap-expect without server", args: []string{"-data-dir=/d", "-bootstrap-expect=3"}, want: []string{"bootstrap_expect (-bootstrap-expect) requires server mode"}},
+		{name: "advertise not an IP", args: []string{"-dev", "-advertise=host"}, want: []string{`advertise_addr (-advertise) "host"`}},
+		{name: "advertise unspecified", args: []string{"-dev", "-advertise=0.0.0.0"}, want: []string{`advertise_addr (-advertise) "0.0.0.0"`}},
+		{name: "zero retry interval", args: []string{"-dev", "-retry-interval=0s"}, want: []string{"retry_interval (-retry-interval) must be positive"}},
+		{name: "negative retry max", args: []string{"-dev", "-retry-max=-1"}, want: []string{"retry_max (-retry-max) must not be negative"}},
+		{name: "empty join", args: []string{"-dev", "-join="}, want: []string{"-join"}, usage: true},
 		{name: "bind not an IP", args: []string{"-dev", "-bind=localhost"}, want: []string{`bind_addr (-bind) "localhost" is not an IP address`}},
 		{name: "client not an IP", args: []string{"-dev", "-client={{ GetPrivateIP }}"}, want: []string{`client_addr (-client)`}},
 		{name: "empty node name", args: []string{"-dev", "-node="}, want: []string{"node_name (-node) is required"}},
@@ -663,7 +726,8 @@ func TestUsage(t *testing.T) {
 		"-server", "-bootstrap", "-bootstrap-expect", "-data-dir", "-node",
 		"-datacenter", "-bind", "-client", "-http-port", "-server-port",
 		"-serf-lan-port", "-serf-wan-port", "-config-file", "-config-dir",
-		"-config-format", "-dev", "-log-level",
+		"-config-format", "-dev", "-log-level", "-advertise", "-join",
+		"-retry-join", "-retry-interval", "-retry-max",
 	} {
 		if !strings.Contains(u, "  "+f+" ") && !strings.Contains(u, "  "+f+"\n") {
 			t.Errorf("usage does not list %s:\n%s", f, u)

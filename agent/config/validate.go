@@ -81,6 +81,18 @@ func validate(cfg *Config) error {
 	if net.ParseIP(cfg.ClientAddr) == nil {
 		add("client_addr (-client) %q is not an IP address", cfg.ClientAddr)
 	}
+	if cfg.AdvertiseAddr != "" {
+		if ip := net.ParseIP(cfg.AdvertiseAddr); ip == nil || ip.IsUnspecified() {
+			add("advertise_addr (-advertise) %q is not an IP address other servers can reach", cfg.AdvertiseAddr)
+		}
+	}
+
+	if cfg.RetryInterval <= 0 {
+		add("retry_interval (-retry-interval) must be positive, got %v", cfg.RetryInterval)
+	}
+	if cfg.RetryMax < 0 {
+		add("retry_max (-retry-max) must not be negative, got %d", cfg.RetryMax)
+	}
 
 	return errors.Join(errs...)
 }

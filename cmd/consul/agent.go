@@ -25,6 +25,15 @@ Usage: consul agent [options]
 
       $ consul agent -server -bootstrap -data-dir /var/lib/consul
 
+  To run one of three servers that find each other and elect a leader
+  once all three are there:
+
+      $ consul agent -server -bootstrap-expect 3 -data-dir /var/lib/consul \
+          -bind 10.0.0.1 -retry-join 10.0.0.2 -retry-join 10.0.0.3
+
+  The agent also stops by itself after a graceful leave (consul leave),
+  with exit code 0, or when -retry-join gives up (-retry-max), with 1.
+
   To try it out, with state kept in memory:
 
       $ consul agent -dev
@@ -35,6 +44,9 @@ type agentRunner interface {
 	Start() error
 	HTTPAddr() string
 	Shutdown() error
+	// StopCh delivers why the agent stopped by itself: nil after a
+	// graceful leave, or the error that ended -retry-join.
+	StopCh() <-chan error
 }
 
 // agentCommand is `consul agent`. Its zero value runs the real agent on
@@ -101,15 +113,24 @@ func (c *agentCommand) run(u *ui, args []string) int {
 	printBanner(u, cfg, a.HTTPAddr())
 
 	for {
-		sig := <-signals
-		if sig == syscall.SIGHUP {
-			u.error("==> Caught signal: %v: reloading the configuration is not supported; still running with the one loaded at start", sig)
-			continue
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				u.error("==> Caught signal: %v: reloading the configuration is not supported; still running with the one loaded at start", sig)
+				continue
+			}
+			u.info("==> Caught signal: %v", sig)
+			return shutdown(u, a, signals)
+		case err := <-a.StopCh():
+			if err != nil {
+				u.error("==> %v", err)
+				shutdown(u, a, signals)
+				return 1
+			}
+			u.info("==> Left the cluster gracefully")
+			return shutdown(u, a, signals)
 		}
-		u.info("==> Caught signal: %v", sig)
-		break
 	}
-	return shutdown(u, a, signals)
 }
 
 // printBanner tells where the started agent is.

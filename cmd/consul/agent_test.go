@@ -27,7 +27,11 @@ type fakeAgent struct {
 	shutdownErr error
 	// shutdownWait, when set, holds Shutdown until it is closed.
 	shutdownWait chan struct{}
+	// stopCh is what StopCh returns; nil never delivers.
+	stopCh chan error
 }
+
+func (a *fakeAgent) StopCh() <-chan error { return a.stopCh }
 
 func (a *fakeAgent) Start() error {
 	a.mu.Lock()
@@ -189,6 +193,26 @@ func TestAgentSecondSignal(t *testing.T) {
 	defer close(fake.shutdownWait)
 	r := runAgent(t, fake, nil, []string{"-dev"}, os.Interrupt, os.Interrupt)
 	r.check(t, 1, nil, []string{"==> Caught second signal"})
+}
+
+func TestAgentStopsByItself(t *testing.T) {
+	// After a graceful leave: exit 0.
+	left := &fakeAgent{stopCh: make(chan error, 1)}
+	left.stopCh <- nil
+	r := runAgent(t, left, nil, []string{"-dev"})
+	r.check(t, 0, []string{"==> Left the cluster gracefully", "==> Agent shut down"}, nil)
+	if !left.shutdown {
+		t.Error("not shut down after a leave")
+	}
+
+	// When -retry-join gave up: exit 1 with the reason.
+	gaveUp := &fakeAgent{stopCh: make(chan error, 1)}
+	gaveUp.stopCh <- errors.New("agent: -retry-join [10.0.0.9]: no agent answered in 3 attempts")
+	r = runAgent(t, gaveUp, nil, []string{"-dev"})
+	r.check(t, 1, nil, []string{"==> agent: -retry-join [10.0.0.9]: no agent answered in 3 attempts"})
+	if !gaveUp.shutdown {
+		t.Error("not shut down after retry-join gave up")
+	}
 }
 
 func TestAgentHelp(t *testing.T) {

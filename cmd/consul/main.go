@@ -48,6 +48,9 @@ type command struct {
 var commands = map[string]command{
 	"agent":   {synopsis: "Runs a Consul-compatible server agent", run: (&agentCommand{}).run},
 	"version": {synopsis: "Prints the Consul version", run: runVersion},
+	"members": {synopsis: "Lists the members of a Consul cluster", run: runMembers},
+	"join":    {synopsis: "Tell Consul agent to join cluster", run: runJoin},
+	"leave":   {synopsis: "Gracefully leaves the Consul cluster and shuts down", run: runLeave},
 
 	"kv": {
 		synopsis: "Interact with the key-value store",

@@ -97,12 +97,14 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	s.rpcListener = ln
 	bound := ln.Addr().(*net.TCPAddr)
 	s.raftLayer = newRaftLayer(advertiseAddr(config.Advertise, bound))
-	s.wg.Add(1)
-	go s.serveRPC()
 	if err := s.setupRaft(); err != nil {
 		s.Shutdown()
 		return nil, err
 	}
+	// Accept only now: peers that know this address may call at once, and
+	// every endpoint needs Raft. Until then connections wait in the backlog.
+	s.wg.Add(1)
+	go s.serveRPC()
 	if err := s.setupSerf(bound.Port); err != nil {
 		s.Shutdown()
 		return nil, err

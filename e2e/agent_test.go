@@ -62,6 +62,15 @@ func startFromConfig(t *testing.T, cfg string, httpPort int) *agentProc {
 
 func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
 	t.Helper()
+	a := spawn(t, args, httpPort, dataDir)
+	a.waitForLeader()
+	return a
+}
+
+// spawn starts `consul` with args and stops it when the test ends; it does
+// not wait for anything.
+func spawn(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
+	t.Helper()
 	a := &agentProc{t: t, cmd: exec.Command(consulBin, args...), dataDir: dataDir, log: new(syncBuffer),
 		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{})}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
@@ -75,7 +84,6 @@ func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentPro
 			t.Logf("agent log:\n%s", a.log.String())
 		}
 	})
-	a.waitForLeader()
 	return a
 }
 
@@ -130,6 +138,12 @@ func (a *agentProc) stop() int {
 		<-a.exited
 		return -1
 	}
+}
+
+// kill stops the agent with SIGKILL, as a crash would.
+func (a *agentProc) kill() {
+	a.cmd.Process.Kill()
+	<-a.exited
 }
 
 // runCLI runs a consul CLI command against the agent and returns its

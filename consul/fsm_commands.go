@@ -14,8 +14,32 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 		return f.applyKVS(buf, index), true
 	case structs.TxnRequestType:
 		return f.applyTxn(buf, index), true
+	case structs.ACLBootstrapRequestType:
+		var req structs.ACLTokenBootstrapRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLBootstrap(index, req.ResetIndex, &req.Token) }), true
+	case structs.ACLTokenSetRequestType:
+		var req structs.ACLTokenSetRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLTokenSet(index, &req.Token) }), true
+	case structs.ACLPolicySetRequestType:
+		var req structs.ACLPolicySetRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLPolicySet(index, &req.Policy) }), true
+	case structs.ACLRoleSetRequestType:
+		var req structs.ACLRoleSetRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLRoleSet(index, &req.Role) }), true
+	case structs.ACLTokenDeleteRequestType, structs.ACLPolicyDeleteRequestType, structs.ACLRoleDeleteRequestType:
+		var req structs.ACLDeleteRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLDelete(index, t, req.ID) }), true
 	}
 	return nil, false
+}
+
+// decodeAndApply decodes buf into req and runs apply; a decode failure or
+// apply's error is the entry's response.
+func decodeAndApply(buf []byte, req interface{}, apply func() error) interface{} {
+	if err := structs.Decode(buf, req); err != nil {
+		return fmt.Errorf("fsm: decode: %w", err)
+	}
+	return apply()
 }
 
 func (f *fsm) applyKVS(buf []byte, index uint64) interface{} {

@@ -30,6 +30,12 @@ func NewSnapshotRecord(t MessageType) (interface{}, bool) {
 		return new(DirEntry), true
 	case IndexRequestType:
 		return new(IndexEntry), true
+	case ACLTokenSetRequestType:
+		return new(ACLToken), true
+	case ACLPolicySetRequestType:
+		return new(ACLPolicy), true
+	case ACLRoleSetRequestType:
+		return new(ACLRole), true
 	}
 	return nil, false
 }

@@ -9,14 +9,32 @@ import (
 	"github.com/hashicorp/go-memdb"
 )
 
-// dumpedTables are the tables a dump carries, in dump order, with the
-// record type of each. The index table follows them.
-var dumpedTables = []struct {
+// dumpedTable is a table a dump carries: its record type, and how to read
+// a record's primary key and its other unique keys.
+type dumpedTable struct {
 	table string
 	typ   structs.MessageType
-}{
-	{tableKVs, structs.KVSRequestType},
-	{tableTombstones, structs.TombstoneRequestType},
+	id    func(rec interface{}) string
+	// unique names the other unique indexes and reads their values.
+	unique map[string]func(rec interface{}) string
+}
+
+func dirEntryKey(rec interface{}) string { return rec.(*structs.DirEntry).Key }
+
+// dumpedTables are the tables a dump carries, in dump order. The index
+// table follows them.
+var dumpedTables = []dumpedTable{
+	{table: tableKVs, typ: structs.KVSRequestType, id: dirEntryKey},
+	{table: tableTombstones, typ: structs.TombstoneRequestType, id: dirEntryKey},
+	{table: tableACLPolicies, typ: structs.ACLPolicySetRequestType,
+		id:     func(r interface{}) string { return r.(*structs.ACLPolicy).ID },
+		unique: map[string]func(interface{}) string{"name": func(r interface{}) string { return r.(*structs.ACLPolicy).Name }}},
+	{table: tableACLRoles, typ: structs.ACLRoleSetRequestType,
+		id:     func(r interface{}) string { return r.(*structs.ACLRole).ID },
+		unique: map[string]func(interface{}) string{"name": func(r interface{}) string { return r.(*structs.ACLRole).Name }}},
+	{table: tableACLTokens, typ: structs.ACLTokenSetRequestType,
+		id:     func(r interface{}) string { return r.(*structs.ACLToken).AccessorID },
+		unique: map[string]func(interface{}) string{"secret": func(r interface{}) string { return r.(*structs.ACLToken).SecretID }}},
 }
 
 // Snapshot is a point-in-time view of the store, taken in O(1): later
@@ -123,17 +141,34 @@ func Restore(r io.Reader) (*Store, structs.SnapshotHeader, error) {
 func restoreRecord(tx *memdb.Txn, t structs.MessageType, rec interface{}) error {
 	for _, d := range dumpedTables {
 		if d.typ == t {
-			// A dump may repeat a key; the later record wins, and the old
-			// one's bytes leave the size total.
-			old, err := tx.First(d.table, "id", rec.(*structs.DirEntry).Key)
-			if err != nil {
-				return fmt.Errorf("state: restore %s: %w", d.table, err)
-			}
-			return insertRecord(tx, d.table, t, old, rec)
+			return restoreInto(tx, d, rec)
 		}
 	}
 	if t == structs.IndexRequestType {
 		return tx.Insert(tableIndex, rec)
 	}
 	return fmt.Errorf("state: restore: record type %s has no table", t)
+}
+
+// restoreInto inserts a dump record. A dump may repeat a key, or give two
+// records the same unique name or secret; the later record wins and the
+// earlier one goes, so that the store stays consistent whatever the dump
+// holds (Raft stops the server if a restore fails halfway).
+func restoreInto(tx *memdb.Txn, d dumpedTable, rec interface{}) error {
+	for index, value := range d.unique {
+		clash, err := tx.First(d.table, index, value(rec))
+		if err != nil {
+			return fmt.Errorf("state: restore %s: %w", d.table, err)
+		}
+		if clash != nil && d.id(clash) != d.id(rec) {
+			if err := deleteRecord(tx, d.table, d.typ, clash); err != nil {
+				return err
+			}
+		}
+	}
+	old, err := tx.First(d.table, "id", d.id(rec))
+	if err != nil {
+		return fmt.Errorf("state: restore %s: %w", d.table, err)
+	}
+	return insertRecord(tx, d.table, d.typ, old, rec)
 }

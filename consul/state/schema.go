@@ -8,6 +8,10 @@ const (
 	tableTombstones = "tombstones"
 	tableIndex      = "index"
 	tableDumpSize   = "dumpsize"
+
+	tableACLTokens   = "acl-tokens"
+	tableACLPolicies = "acl-policies"
+	tableACLRoles    = "acl-roles"
 )
 
 // dumpSize is a row of the dumpsize table: how many bytes the records of
@@ -29,5 +33,19 @@ func schema() *memdb.DBSchema {
 		tableTombstones: {Name: tableTombstones, Indexes: byKey("Key")},
 		tableIndex:      {Name: tableIndex, Indexes: byKey("Key")},
 		tableDumpSize:   {Name: tableDumpSize, Indexes: byKey("Table")},
+		tableACLTokens: {Name: tableACLTokens, Indexes: map[string]*memdb.IndexSchema{
+			"id":     {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "AccessorID"}},
+			"secret": {Name: "secret", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "SecretID"}},
+		}},
+		tableACLPolicies: {Name: tableACLPolicies, Indexes: idAndName()},
+		tableACLRoles:    {Name: tableACLRoles, Indexes: idAndName()},
 	}}
+}
+
+// idAndName indexes records with a unique ID and a unique Name.
+func idAndName() map[string]*memdb.IndexSchema {
+	return map[string]*memdb.IndexSchema{
+		"id":   {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+		"name": {Name: "name", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+	}
 }

@@ -75,6 +75,10 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	if a.cfg.AdvertiseAddr != "" {
 		c.Advertise = net.ParseIP(a.cfg.AdvertiseAddr)
 	}
+	c.ACLsEnabled = a.cfg.ACL.Enabled
+	c.ACLDefaultAllow = a.cfg.ACL.DefaultPolicy != config.ACLPolicyDeny
+	c.ACLInitialManagementToken = a.cfg.ACL.Tokens.InitialManagement
+	c.ACLDefaultToken = a.cfg.ACL.Tokens.Default
 	if a.cfg.RaftSnapshotInterval > 0 {
 		c.RaftConfig.SnapshotInterval = a.cfg.RaftSnapshotInterval
 	}

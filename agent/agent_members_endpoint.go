@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/consulcompat/consul/structs"
 	"net/http"
 	"sort"
 	"strings"
@@ -63,9 +64,17 @@ func (a *Agent) agentMembers(w http.ResponseWriter, req *http.Request) (interfac
 	if err := checkPool(req); err != nil {
 		return nil, err
 	}
+	authz, err := a.server.ResolveToken(token(req))
+	if err != nil {
+		return nil, err
+	}
 	members := a.server.LANMembers()
 	out := make([]agentMember, 0, len(members))
 	for _, m := range members {
+		if !authz.NodeRead(m.Name) {
+			w.Header().Set("X-Consul-Results-Filtered-By-ACLs", "true")
+			continue
+		}
 		out = append(out, toAgentMember(m))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -77,6 +86,9 @@ func (a *Agent) agentMembers(w http.ResponseWriter, req *http.Request) (interfac
 // its cluster. The answer is an empty 200, or 500 with the reason.
 func (a *Agent) agentJoin(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	if err := checkPool(req); err != nil {
+		return nil, err
+	}
+	if err := a.agentWriteAllowed(req); err != nil {
 		return nil, err
 	}
 	addr := strings.TrimPrefix(req.URL.Path, "/v1/agent/join/")
@@ -92,8 +104,24 @@ func (a *Agent) agentJoin(w http.ResponseWriter, req *http.Request) (interface{}
 // agentLeave serves PUT /v1/agent/leave: the agent leaves the cluster
 // gracefully and stops; the process exits once the answer is sent.
 func (a *Agent) agentLeave(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	if err := a.agentWriteAllowed(req); err != nil {
+		return nil, err
+	}
 	if err := a.Leave(); err != nil {
 		return nil, err
 	}
 	return nil, nil
+}
+
+// agentWriteAllowed checks agent:write on this agent's node for the
+// request's token.
+func (a *Agent) agentWriteAllowed(req *http.Request) error {
+	authz, err := a.server.ResolveToken(token(req))
+	if err != nil {
+		return err
+	}
+	if !authz.AgentWrite(a.cfg.NodeName) {
+		return structs.ErrPermissionDenied
+	}
+	return nil
 }

@@ -14,6 +14,12 @@ import (
 // test ends. It returns the agent and an official API client for it.
 func testAgent(t *testing.T) (*Agent, *api.Client) {
 	t.Helper()
+	return testAgentWith(t, nil)
+}
+
+// testAgentWith is testAgent with its configuration changed by mutate.
+func testAgentWith(t *testing.T, mutate func(*config.Config)) (*Agent, *api.Client) {
+	t.Helper()
 	cfg := &config.Config{
 		NodeName:   "agent-test",
 		Datacenter: "dc1",
@@ -23,6 +29,9 @@ func testAgent(t *testing.T) (*Agent, *api.Client) {
 		BindAddr:   "127.0.0.1",
 		ClientAddr: "127.0.0.1",
 		LogLevel:   "warn",
+	}
+	if mutate != nil {
+		mutate(cfg)
 	}
 	a, err := New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard}))
 	if err != nil {

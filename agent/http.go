@@ -39,6 +39,16 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/agent/join/", true, a.agentJoin, "PUT")
 	handle("/v1/agent/leave", false, a.agentLeave, "PUT")
 	handle("/v1/snapshot", false, a.snapshotEndpoint, "GET", "PUT")
+	handle("/v1/acl/bootstrap", false, a.aclBootstrap, "PUT")
+	handle("/v1/acl/token", false, a.aclTokenCreate, "PUT")
+	handle("/v1/acl/token/", true, a.aclTokenByID, "GET", "PUT", "DELETE")
+	handle("/v1/acl/tokens", false, a.aclTokenList, "GET")
+	handle("/v1/acl/policy", false, a.aclPolicyCreate, "PUT")
+	handle("/v1/acl/policy/", true, a.aclPolicyByID, "GET", "PUT", "DELETE")
+	handle("/v1/acl/policies", false, a.aclPolicyList, "GET")
+	handle("/v1/acl/role", false, a.aclRoleCreate, "PUT")
+	handle("/v1/acl/role/", true, a.aclRoleByID, "GET", "PUT", "DELETE")
+	handle("/v1/acl/roles", false, a.aclRoleList, "GET")
 	handle("/v1/operator/raft/configuration", false, a.raftConfiguration, "GET")
 	handle("/v1/operator/raft/peer", false, a.raftRemovePeer, "DELETE")
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -49,11 +59,9 @@ func (a *Agent) handler() http.Handler {
 
 // wrap checks the method, runs fn and writes its result or its error.
 func (a *Agent) wrap(fn endpoint, methods []string) http.Handler {
-	allow := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !methodAllowed(req.Method, methods) {
-			w.Header().Set("Allow", allow)
-			http.Error(w, fmt.Sprintf("method %s not allowed", req.Method), http.StatusMethodNotAllowed)
+			methodNotAllowed(w, req, methods...)
 			return
 		}
 		out, err := fn(w, req)
@@ -65,6 +73,14 @@ func (a *Agent) wrap(fn endpoint, methods []string) http.Handler {
 			writeJSON(w, http.StatusOK, out)
 		}
 	})
+}
+
+// methodNotAllowed answers 405 with an Allow header. It returns nil, so a
+// handler that found a sub-path's method wrong can return it as its error.
+func methodNotAllowed(w http.ResponseWriter, req *http.Request, allowed ...string) error {
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	http.Error(w, fmt.Sprintf("method %s not allowed", req.Method), http.StatusMethodNotAllowed)
+	return nil
 }
 
 func methodAllowed(m string, allowed []string) bool {
@@ -97,6 +113,8 @@ func errorStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, structs.ErrPermissionDenied), errors.Is(err, structs.ErrACLNotFound):
 		return http.StatusForbidden
+	case errors.Is(err, structs.ErrACLDisabled):
+		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
 }
@@ -178,6 +196,9 @@ func parseQueryOptions(req *http.Request) (structs.QueryOptions, error) {
 // setMeta writes the headers of every read reply.
 func setMeta(w http.ResponseWriter, m *structs.QueryMeta) {
 	setIndex(w, m.Index)
+	if m.ResultsFilteredByACLs {
+		w.Header().Set("X-Consul-Results-Filtered-By-ACLs", "true")
+	}
 	w.Header().Set("X-Consul-KnownLeader", strconv.FormatBool(m.KnownLeader))
 	w.Header().Set("X-Consul-LastContact", strconv.FormatInt(m.LastContact.Milliseconds(), 10))
 }

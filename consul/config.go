@@ -51,6 +51,19 @@ type Config struct {
 	// ReconcileInterval is how often the leader compares Serf's servers
 	// with the Raft configuration even when no member event arrived.
 	ReconcileInterval time.Duration
+
+	// ACLsEnabled turns ACL enforcement on; off, every request may do
+	// everything, as in Consul.
+	ACLsEnabled bool
+	// ACLDefaultAllow is default_policy = "allow": what no rule decides is
+	// allowed. With "deny" it is refused.
+	ACLDefaultAllow bool
+	// ACLInitialManagementToken, if set, is made a management token by the
+	// first leader (acl.tokens.initial_management).
+	ACLInitialManagementToken string
+	// ACLDefaultToken is used for requests that carry no token
+	// (acl.tokens.default); empty means the anonymous token.
+	ACLDefaultToken string
 }
 
 // DefaultConfig returns Consul's defaults for a server.

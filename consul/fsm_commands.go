@@ -19,7 +19,7 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 		return decodeAndApply(buf, &req, func() error { return f.state.ACLBootstrap(index, req.ResetIndex, &req.Token) }), true
 	case structs.ACLTokenSetRequestType:
 		var req structs.ACLTokenSetRequest
-		return decodeAndApply(buf, &req, func() error { return f.state.ACLTokenSet(index, &req.Token) }), true
+		return decodeAndApply(buf, &req, func() error { return f.state.ACLTokenSet(index, &req.ACLToken) }), true
 	case structs.ACLPolicySetRequestType:
 		var req structs.ACLPolicySetRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.ACLPolicySet(index, &req.Policy) }), true

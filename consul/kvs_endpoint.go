@@ -3,6 +3,8 @@ package consul
 import (
 	"fmt"
 
+	"github.com/consulcompat/consul/acl"
+
 	"github.com/consulcompat/consul/consul/state"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-memdb"
@@ -20,6 +22,15 @@ func (k *KVS) Apply(args *structs.KVSRequest, reply *bool) error {
 		return err
 	}
 	if err := validateKVOp(args.Op, &args.DirEnt); err != nil {
+		return err
+	}
+	key := args.DirEnt.Key
+	if err := k.srv.authorize(args.Token, func(z acl.Authorizer) bool {
+		if args.Op == structs.KVDeleteTree {
+			return z.KeyWritePrefix(key)
+		}
+		return z.KeyWrite(key)
+	}); err != nil {
 		return err
 	}
 	resp, err := k.srv.raftApply(structs.KVSRequestType, args)
@@ -74,9 +85,25 @@ func (s *Server) consistentRead(opts *structs.QueryOptions) error {
 	}
 }
 
+// listAuthorizer resolves a token for a listing under prefix, which needs
+// list permission on the prefix; entries are then filtered by read.
+func (s *Server) listAuthorizer(secret, prefix string) (acl.Authorizer, error) {
+	authz, err := s.ResolveToken(secret)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.KeyList(prefix) {
+		return nil, structs.ErrPermissionDenied
+	}
+	return authz, nil
+}
+
 // Get reads one key.
 func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) error {
 	if done, err := k.srv.forward("KVS.Get", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := k.srv.authorize(args.Token, func(z acl.Authorizer) bool { return z.KeyRead(args.Key) }); err != nil {
 		return err
 	}
 	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
@@ -101,12 +128,24 @@ func (k *KVS) List(args *structs.KeyListRequest, reply *structs.IndexedDirEntrie
 	if done, err := k.srv.forward("KVS.List", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
+	authz, err := k.srv.listAuthorizer(args.Token, args.Prefix)
+	if err != nil {
+		return err
+	}
 	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
 		idx, ents, err := s.KVSList(ws, args.Prefix)
-		reply.Index, reply.Entries = idx, ents
+		reply.Index, reply.Entries = idx, nil
+		reply.ResultsFilteredByACLs = false
+		for _, e := range ents {
+			if authz.KeyRead(e.Key) {
+				reply.Entries = append(reply.Entries, e)
+			} else {
+				reply.ResultsFilteredByACLs = true
+			}
+		}
 		return err
 	})
 }
@@ -116,12 +155,24 @@ func (k *KVS) ListKeys(args *structs.KeyListRequest, reply *structs.IndexedKeyLi
 	if done, err := k.srv.forward("KVS.ListKeys", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
+	authz, err := k.srv.listAuthorizer(args.Token, args.Prefix)
+	if err != nil {
+		return err
+	}
 	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
 		return err
 	}
 	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
 		idx, keys, err := s.KVSListKeys(ws, args.Prefix, args.Seperator)
-		reply.Index, reply.Keys = idx, keys
+		reply.Index, reply.Keys = idx, nil
+		reply.ResultsFilteredByACLs = false
+		for _, key := range keys {
+			if authz.KeyRead(key) {
+				reply.Keys = append(reply.Keys, key)
+			} else {
+				reply.ResultsFilteredByACLs = true
+			}
+		}
 		return err
 	})
 }

@@ -32,6 +32,9 @@ func (s *Server) establishLeadership(notifyCh <-chan bool) {
 			s.logger.Info("leadership established")
 			// Servers that joined or left while another server led.
 			s.triggerReconcile()
+			if err := s.initializeACLs(); err != nil {
+				s.logger.Error("initializing ACLs", "error", err)
+			}
 			return
 		}
 		s.logger.Error("barrier after election failed", "error", err)

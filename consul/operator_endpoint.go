@@ -3,6 +3,8 @@ package consul
 import (
 	"fmt"
 
+	"github.com/consulcompat/consul/acl"
+
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
@@ -19,6 +21,9 @@ const raftProtocolVersion = "3"
 // RaftGetConfiguration returns the Raft configuration as the leader sees it.
 func (op *Operator) RaftGetConfiguration(args *structs.DCSpecificRequest, reply *structs.RaftConfigurationResponse) error {
 	if done, err := op.srv.forward("Operator.RaftGetConfiguration", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := op.srv.authorize(args.Token, func(z acl.Authorizer) bool { return z.OperatorRead() }); err != nil {
 		return err
 	}
 	f := op.srv.raft.GetConfiguration()
@@ -45,6 +50,9 @@ func (op *Operator) RaftGetConfiguration(args *structs.DCSpecificRequest, reply 
 // ID or by address: the way out when a dead server will not come back.
 func (op *Operator) RaftRemovePeer(args *structs.RaftRemovePeerRequest, reply *struct{}) error {
 	if done, err := op.srv.forward("Operator.RaftRemovePeer", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := op.srv.authorize(args.Token, func(z acl.Authorizer) bool { return z.OperatorWrite() }); err != nil {
 		return err
 	}
 	if (args.ID == "") == (args.Address == "") {

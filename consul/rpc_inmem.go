@@ -16,6 +16,7 @@ func (s *Server) registerEndpoints() error {
 		"Txn":      &Txn{srv: s},
 		"Status":   &Status{srv: s},
 		"Operator": &Operator{srv: s},
+		"ACL":      &ACL{srv: s},
 	} {
 		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
 			return fmt.Errorf("server: register %s: %w", name, err)

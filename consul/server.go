@@ -47,6 +47,9 @@ type Server struct {
 	reapedMu    sync.Mutex
 	reaped      map[string]*serverInfo
 
+	// aclCache holds resolved tokens (acl.go).
+	aclCache aclCache
+
 	// readyForReads is true on a leader whose FSM has applied every entry
 	// committed before its term.
 	readyForReads atomic.Bool

@@ -2,7 +2,9 @@ package consul
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/consulcompat/consul/acl"
 	"io"
 	"os"
 	"path/filepath"
@@ -27,6 +29,11 @@ const barrierTimeout = 30 * time.Second
 // of everything that can fail before the stream starts.
 func (s *Server) SnapshotRPC(args *structs.SnapshotRequest, in io.Reader, replyFn structs.SnapshotReplyFunc) error {
 	if err := s.checkDC(args.Datacenter); err != nil {
+		return err
+	}
+	// Before any state is read or any upload byte, on whichever server
+	// the request arrived: a refused restore never streams its body.
+	if err := s.authorize(args.Token, func(z acl.Authorizer) bool { return z.Snapshot() }); err != nil {
 		return err
 	}
 	stale := args.AllowStale && args.Op == structs.SnapshotSave
@@ -137,6 +144,10 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	}
 	if err := s.raft.Barrier(barrierTimeout).Error(); err != nil {
 		return fmt.Errorf("snapshot: barrier after restore: %w", err)
+	}
+	// Leader duties that depend on the state run again on the new state.
+	if err := s.initializeACLs(); err != nil {
+		s.logger.Error("initializing ACLs after restore", "error", err)
 	}
 	reply := &structs.SnapshotResponse{Index: s.raft.LastIndex()}
 	s.setSnapshotMeta(reply)

@@ -36,6 +36,10 @@ func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error 
 	if err := validateTxn(args.Ops); err != nil {
 		return err
 	}
+	if denied, err := t.srv.txnDenied(args.Token, args.Ops); err != nil || denied != nil {
+		reply.Errors = denied
+		return err
+	}
 	resp, err := t.srv.raftApply(structs.TxnRequestType, args)
 	if err != nil {
 		return err
@@ -55,8 +59,43 @@ func (t *Txn) Read(args *structs.TxnReadRequest, reply *structs.TxnReadResponse)
 	if err := validateTxn(args.Ops); err != nil {
 		return err
 	}
+	if denied, err := t.srv.txnDenied(args.QueryOptions.Token, args.Ops); err != nil || denied != nil {
+		reply.Errors = denied
+		return err
+	}
 	idx, results, errs := t.srv.fsm.State().TxnRO(args.Ops)
 	reply.Index, reply.Results, reply.Errors = idx, results, errs
 	t.srv.setQueryMeta(&reply.QueryMeta)
 	return nil
+}
+
+// txnDenied checks every operation against the token, as Consul does:
+// each one refused is reported as that operation's error, and then
+// nothing is run.
+func (s *Server) txnDenied(secret string, ops structs.TxnOps) (structs.TxnErrors, error) {
+	authz, err := s.ResolveToken(secret)
+	if err != nil {
+		return nil, err
+	}
+	var denied structs.TxnErrors
+	for i, op := range ops {
+		key := op.KV.DirEnt.Key
+		var ok bool
+		switch op.KV.Verb {
+		case structs.KVDeleteTree:
+			ok = authz.KeyWritePrefix(key)
+		case structs.KVGetTree:
+			ok = authz.KeyList(key)
+		default:
+			if op.KV.Verb.IsWrite() {
+				ok = authz.KeyWrite(key)
+			} else {
+				ok = authz.KeyRead(key)
+			}
+		}
+		if !ok {
+			denied = append(denied, &structs.TxnError{OpIndex: i, What: structs.ErrPermissionDenied.Error()})
+		}
+	}
+	return denied, nil
 }

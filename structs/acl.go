@@ -96,7 +96,7 @@ const (
 // updates or deletes a token (by AccessorID).
 type ACLTokenSetRequest struct {
 	Datacenter string
-	Token      ACLToken
+	ACLToken   ACLToken
 	WriteRequest
 }
 

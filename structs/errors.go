@@ -12,6 +12,8 @@ var (
 	ErrNoDCPath         = errors.New("No path to datacenter")
 	ErrPermissionDenied = errors.New("Permission denied")
 	ErrACLNotFound      = errors.New("ACL not found")
+	// ErrACLDisabled answers ACL endpoints while ACLs are off (HTTP 401).
+	ErrACLDisabled = errors.New("ACL support disabled")
 	// ErrBadRequest marks an input the caller must fix (HTTP 400).
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooLarge marks an input over a size limit (HTTP 413).
@@ -26,7 +28,7 @@ var (
 
 // rpcSentinels are the sentinels that must survive RPC, where an error
 // travels as its text.
-var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound,
+var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound, ErrACLDisabled,
 	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge}
 
 // ErrorFromRPC turns an error's text, as net/rpc carries it, back into an

@@ -91,6 +91,9 @@ type QueryMeta struct {
 	Index       uint64
 	LastContact time.Duration
 	KnownLeader bool
+	// ResultsFilteredByACLs says that entries the token may not see were
+	// left out (X-Consul-Results-Filtered-By-ACLs).
+	ResultsFilteredByACLs bool
 }
 
 // WriteRequest carries the options every write accepts.

@@ -49,6 +49,8 @@ type Config struct {
 	DevMode bool
 	// LogLevel is trace, debug, info, warn or error (-log-level, log_level).
 	LogLevel string
+	// ACL is the access control configuration (the acl block).
+	ACL ACLConfig
 	// ReconcileInterval and other timings stay at their defaults for now.
 	RaftSnapshotInterval  time.Duration
 	RaftSnapshotThreshold uint64
@@ -60,4 +62,58 @@ type Ports struct {
 	Server  int
 	SerfLAN int
 	SerfWAN int
+}
+
+// ACL policy values, as Consul spells them.
+const (
+	// ACLPolicyAllow lets through what no rule decides (default_policy)
+	// or everything while the servers cannot be reached (down_policy).
+	ACLPolicyAllow = "allow"
+	// ACLPolicyDeny refuses what no rule decides, or everything while the
+	// servers cannot be reached.
+	ACLPolicyDeny = "deny"
+	// ACLDownPolicyExtendCache keeps using cached tokens and policies,
+	// however old, while the servers cannot be reached; unknown tokens are
+	// denied. Consul's default down policy.
+	ACLDownPolicyExtendCache = "extend-cache"
+	// ACLDownPolicyAsyncCache is extend-cache, but an expired entry is
+	// served at once while it is refreshed in the background.
+	ACLDownPolicyAsyncCache = "async-cache"
+)
+
+// ACLConfig is the acl block of a config file. No command-line flag sets
+// any of it, as in Consul.
+type ACLConfig struct {
+	// Enabled turns ACL enforcement on (acl.enabled); off by default.
+	Enabled bool
+	// DefaultPolicy decides a request that no rule of its token matches:
+	// "allow" (the default) or "deny" (acl.default_policy, formerly
+	// acl_default_policy).
+	DefaultPolicy string
+	// DownPolicy says what to do with a token when the servers cannot be
+	// reached to resolve it: "allow", "deny", "extend-cache" (the default)
+	// or "async-cache" (acl.down_policy, formerly acl_down_policy).
+	DownPolicy string
+	// EnableTokenPersistence keeps the agent tokens set through the API
+	// (/v1/agent/token/...) across restarts, in the data directory
+	// (acl.enable_token_persistence).
+	EnableTokenPersistence bool
+	// Tokens are the tokens the agent is configured with (acl.tokens).
+	Tokens ACLTokens
+}
+
+// ACLTokens are the secret IDs of the tokens set in the acl.tokens block.
+type ACLTokens struct {
+	// InitialManagement is created as a management token when the
+	// cluster's ACLs are bootstrapped, so that operators know its secret
+	// in advance (acl.tokens.initial_management; formerly
+	// acl.tokens.master and the top-level acl_master_token).
+	InitialManagement string
+	// Agent is used for the agent's own requests, such as registering its
+	// node (acl.tokens.agent; formerly acl_agent_token). Default is used
+	// when it is empty.
+	Agent string
+	// Default is used for requests that carry no token (acl.tokens.default;
+	// formerly acl_token). The anonymous token is used when it is empty.
+	Default string
 }

@@ -148,8 +148,11 @@ func decodeFile(name, format string, data []byte, cfg *Config) error {
 	if !ok {
 		return fmt.Errorf("config: %s: the file must hold an object of keys", name)
 	}
-	d := &fileDecoder{name: name, seen: make(map[string]int)}
-	return d.object(cfg, list)
+	d := &fileDecoder{name: name, seen: make(map[string]int), legacy: make(map[string]string)}
+	if err := d.object(cfg, list); err != nil {
+		return err
+	}
+	return d.applyLegacyACL(&cfg.ACL)
 }
 
 // fileDecoder applies one file's syntax tree to a Config.
@@ -158,6 +161,11 @@ type fileDecoder struct {
 	// seen maps each key set so far, as "ports.http", to its line (0 when
 	// the parser kept no position, as for JSON).
 	seen map[string]int
+	// legacy holds the values of the ACL keys set under a former name
+	// (acl_master_token, acl.tokens.master, ...), by that name. They are
+	// applied once the whole file is read, so that each can be checked
+	// against the current name set anywhere in the same file.
+	legacy map[string]string
 }
 
 // errorf returns an error naming the file, and the line when known.
@@ -176,8 +184,20 @@ func (d *fileDecoder) object(cfg *Config, list *ast.ObjectList) error {
 		if err != nil {
 			return err
 		}
-		if keys[0] == "ports" {
+		switch keys[0] {
+		case "ports":
 			if err := d.ports(&cfg.Ports, item, keys[1:]); err != nil {
+				return err
+			}
+			continue
+		case "acl":
+			if err := d.acl(&cfg.ACL, item, keys[1:]); err != nil {
+				return err
+			}
+			continue
+		}
+		if legacy, ok := legacyACLKey(keys[0]); ok {
+			if err := d.legacyACL(legacy, item, keys[1:]); err != nil {
 				return err
 			}
 			continue
@@ -193,23 +213,32 @@ func (d *fileDecoder) object(cfg *Config, list *ast.ObjectList) error {
 	return nil
 }
 
-// ports applies a ports block. rest holds the keys written after "ports"
-// on the same item (`ports "http" { ... }` in HCL, or what the JSON parser
-// makes of an object of objects); they name a port directly.
+// ports applies a ports block.
 func (d *fileDecoder) ports(p *Ports, item *ast.ObjectItem, rest []string) error {
+	return d.block("ports", item, rest, func(key string, rest []string, item *ast.ObjectItem) error {
+		return d.port(p, key, rest, item)
+	})
+}
+
+// block calls fn for each key of the block that item holds under path
+// ("ports", "acl.tokens"). rest holds the keys written after path on the
+// same item (`ports "http" { ... }` in HCL, or what the JSON parser makes
+// of an object of objects); they name a key of the block directly, and fn
+// is called for that one only.
+func (d *fileDecoder) block(path string, item *ast.ObjectItem, rest []string, fn func(key string, rest []string, item *ast.ObjectItem) error) error {
 	if len(rest) > 0 {
-		return d.port(p, rest[0], rest[1:], item)
+		return fn(rest[0], rest[1:], item)
 	}
 	obj, ok := item.Val.(*ast.ObjectType)
 	if !ok {
-		return d.errorf(item.Pos(), "key %q: expected an object, got %s", "ports", describe(item.Val))
+		return d.errorf(item.Pos(), "key %q: expected an object, got %s", path, describe(item.Val))
 	}
 	for _, sub := range obj.List.Items {
 		keys, err := d.keys(sub)
 		if err != nil {
 			return err
 		}
-		if err := d.port(p, keys[0], keys[1:], sub); err != nil {
+		if err := fn(keys[0], keys[1:], sub); err != nil {
 			return err
 		}
 	}

@@ -110,6 +110,11 @@ func defaults() Config {
 			SerfLAN: 8301,
 			SerfWAN: 8302,
 		},
+		// Consul's defaults.
+		ACL: ACLConfig{
+			DefaultPolicy: ACLPolicyAllow,
+			DownPolicy:    ACLDownPolicyExtendCache,
+		},
 	}
 }
 

@@ -43,6 +43,7 @@ func want(t *testing.T, fn func(c *Config)) *Config {
 		Ports:      Ports{HTTP: 8500, Server: 8300, SerfLAN: 8301, SerfWAN: 8302},
 
 		RetryInterval: 30 * time.Second,
+		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 	}
 	if fn != nil {
 		fn(c)
@@ -81,6 +82,7 @@ func TestLoadFlags(t *testing.T) {
 				RetryJoin:     []string{"10.0.0.4", "[::1]:8301"},
 				RetryInterval: 5 * time.Second,
 				RetryMax:      7,
+				ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 			},
 		},
 		{
@@ -208,6 +210,7 @@ func goodWant() *Config {
 		RetryJoin:     []string{"10.1.2.6", "10.1.2.7:8301"},
 		RetryInterval: 10 * time.Second,
 		RetryMax:      5,
+		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 	}
 }
 
@@ -506,9 +509,9 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:  "unknown block",
-			files: map[string]string{"a.hcl": "acl {\n  enabled = true\n}\n"},
+			files: map[string]string{"a.hcl": "connect {\n  enabled = true\n}\n"},
 			args:  []string{"-dev", "-config-file=@a.hcl"},
-			want:  []string{`unknown key "acl"`},
+			want:  []string{`unknown key "connect"`},
 		},
 		{
 			name:  "string where a boolean goes",

@@ -1,0 +1,298 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/consulcompat/consul/agent/config"
+	"github.com/hashicorp/consul/api"
+)
+
+const rootSecret = "11111111-2222-3333-4444-555555555555"
+
+// aclAgent starts an agent with ACLs on, default deny, and an initial
+// management token; it returns the agent and a client using that token.
+func aclAgent(t *testing.T) (*Agent, *api.Client) {
+	t.Helper()
+	a, _ := testAgentWith(t, func(c *config.Config) {
+		c.ACL.Enabled = true
+		c.ACL.DefaultPolicy = config.ACLPolicyDeny
+		c.ACL.Tokens.InitialManagement = rootSecret
+	})
+	root := clientWithToken(t, a, rootSecret)
+	retryUntil(t, func() bool {
+		_, _, err := root.ACL().TokenReadSelf(nil)
+		return err == nil
+	})
+	return a, root
+}
+
+func clientWithToken(t *testing.T, a *Agent, secret string) *api.Client {
+	t.Helper()
+	c, err := api.NewClient(&api.Config{Address: a.HTTPAddr(), Token: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// tokenWithRules creates a policy with rules and a token holding it.
+func tokenWithRules(t *testing.T, root *api.Client, name, rules string) string {
+	t.Helper()
+	p, _, err := root.ACL().PolicyCreate(&api.ACLPolicy{Name: name, Rules: rules}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := root.ACL().TokenCreate(&api.ACLToken{Description: name, Policies: []*api.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.SecretID
+}
+
+// is403 tells whether err is the api client's report of a 403.
+func is403(err error) bool {
+	var se api.StatusError
+	if errors.As(err, &se) {
+		return se.Code == 403
+	}
+	return err != nil && strings.Contains(err.Error(), "403")
+}
+
+func TestACLTokenEndpointMatrix(t *testing.T) {
+	a, root := aclAgent(t)
+	if _, err := root.KV().Put(&api.KVPair{Key: "app/config", Value: []byte("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.KV().Put(&api.KVPair{Key: "secret/pw", Value: []byte("x")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tokens := map[string]string{
+		"anonymous":  "",
+		"kv-read":    tokenWithRules(t, root, "kv-read", `key_prefix "" { policy = "read" }`),
+		"app-write":  tokenWithRules(t, root, "app-write", `key_prefix "app/" { policy = "write" }`),
+		"operator":   tokenWithRules(t, root, "operator", `operator = "read"`),
+		"management": rootSecret,
+	}
+	type check struct {
+		name string
+		run  func(c *api.Client) error
+	}
+	checks := []check{
+		{"kv get", func(c *api.Client) error { _, _, err := c.KV().Get("app/config", nil); return err }},
+		{"kv put app/", func(c *api.Client) error {
+			_, err := c.KV().Put(&api.KVPair{Key: "app/x", Value: []byte("1")}, nil)
+			return err
+		}},
+		{"kv put secret/", func(c *api.Client) error {
+			_, err := c.KV().Put(&api.KVPair{Key: "secret/x", Value: []byte("1")}, nil)
+			return err
+		}},
+		{"kv delete-tree app/", func(c *api.Client) error { _, err := c.KV().DeleteTree("app/tmp/", nil); return err }},
+		{"operator raft", func(c *api.Client) error { _, err := c.Operator().RaftGetConfiguration(nil); return err }},
+		{"acl policy list", func(c *api.Client) error { _, _, err := c.ACL().PolicyList(nil); return err }},
+		{"snapshot save", func(c *api.Client) error {
+			body, _, err := c.Snapshot().Save(nil)
+			if err == nil {
+				body.Close()
+			}
+			return err
+		}},
+	}
+	want := map[string][]bool{ // per token, per check: allowed?
+		"anonymous":  {false, false, false, false, false, false, false},
+		"kv-read":    {true, false, false, false, false, false, false},
+		"app-write":  {true, true, false, true, false, false, false},
+		"operator":   {false, false, false, false, true, false, false},
+		"management": {true, true, true, true, true, true, true},
+	}
+	for name, secret := range tokens {
+		c := clientWithToken(t, a, secret)
+		for i, ck := range checks {
+			err := ck.run(c)
+			if allowed := err == nil; allowed != want[name][i] {
+				t.Errorf("%s / %s: err=%v, want allowed=%v", name, ck.name, err, want[name][i])
+			} else if err != nil && !is403(err) {
+				t.Errorf("%s / %s: denied with %v, want a 403", name, ck.name, err)
+			}
+		}
+	}
+	// Lists are filtered, with Consul's header.
+	readApp := clientWithToken(t, a, tokenWithRules(t, root, "list-app", `key_prefix "" { policy = "list" }
+key_prefix "secret/" { policy = "deny" }`))
+	pairs, _, err := readApp.KV().List("", nil)
+	if err != nil || len(pairs) == 0 {
+		t.Fatalf("filtered list: %v %v", pairs, err)
+	}
+	for _, p := range pairs {
+		if strings.HasPrefix(p.Key, "secret/") {
+			t.Fatalf("list showed %s", p.Key)
+		}
+	}
+	listing := doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/kv/?recurse", tokens["management"], nil)
+	if listing.filtered {
+		t.Fatal("a management listing says it was filtered")
+	}
+	secret := tokenWithRules(t, root, "list-app-2", `key_prefix "" { policy = "list" }
+key_prefix "secret/" { policy = "deny" }`)
+	if listing = doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/kv/?recurse", secret, nil); !listing.filtered {
+		t.Fatal("a filtered listing lacks X-Consul-Results-Filtered-By-ACLs")
+	}
+	// A made-up secret is "ACL not found".
+	_, _, err = clientWithToken(t, a, "no-such-secret").KV().Get("app/config", nil)
+	if err == nil || !strings.Contains(err.Error(), "ACL not found") {
+		t.Fatalf("unknown secret: %v", err)
+	}
+}
+
+func TestACLSnapshotRefusedBeforeAnyByte(t *testing.T) {
+	a, root := aclAgent(t)
+	if _, err := root.KV().Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	weak := tokenWithRules(t, root, "kv-all", `key_prefix "" { policy = "write" }`)
+	resp := doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/snapshot", weak, nil)
+	if resp.status != 403 || bytes.HasPrefix(resp.body, []byte("PK")) {
+		t.Fatalf("save with a KV token: %d, %d bytes", resp.status, len(resp.body))
+	}
+	// A large upload with a weak token is refused, and nothing changes.
+	body, _, err := root.Snapshot().Save(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, _ := io.ReadAll(body)
+	body.Close()
+	if _, err := root.KV().Put(&api.KVPair{Key: "later", Value: []byte("kept")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp = doHTTP(t, "PUT", "http://"+a.HTTPAddr()+"/v1/snapshot", weak, archive)
+	if resp.status != 403 {
+		t.Fatalf("restore with a KV token: %d %s", resp.status, resp.body)
+	}
+	if p, _, _ := root.KV().Get("later", nil); p == nil {
+		t.Fatal("a refused restore changed the state")
+	}
+	if err := root.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
+		t.Fatalf("management restore: %v", err)
+	}
+}
+
+type httpResult struct {
+	status   int
+	body     []byte
+	filtered bool
+}
+
+func doHTTP(t *testing.T, method, url, secret string, body []byte) httpResult {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+	if secret != "" {
+		req.Header.Set("X-Consul-Token", secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return httpResult{resp.StatusCode, b, resp.Header.Get("X-Consul-Results-Filtered-By-ACLs") == "true"}
+}
+
+func TestACLBootstrapOnceAndReset(t *testing.T) {
+	a, _ := testAgentWith(t, func(c *config.Config) { c.ACL.Enabled = true })
+	c := clientWithToken(t, a, "")
+	var tok *api.ACLToken
+	retryUntil(t, func() bool {
+		var err error
+		tok, _, err = c.ACL().Bootstrap()
+		return err == nil
+	})
+	if tok.SecretID == "" || len(tok.Policies) != 1 || tok.Policies[0].Name != "global-management" {
+		t.Fatalf("bootstrap token %+v", tok)
+	}
+	_, _, err := c.ACL().Bootstrap()
+	if err == nil || !strings.Contains(err.Error(), "reset index") {
+		t.Fatalf("second bootstrap: %v", err)
+	}
+	idx := err.Error()[strings.LastIndex(err.Error(), ": ")+2:]
+	idx = strings.TrimRight(idx, ")")
+	if _, err := strconv.ParseUint(idx, 10, 64); err != nil {
+		t.Fatalf("no reset index in %q", idx)
+	}
+	if err := os.WriteFile(filepath.Join(a.cfg.DataDir, "acl-bootstrap-reset"), []byte(idx), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := c.ACL().Bootstrap()
+	if err != nil || again.SecretID == tok.SecretID {
+		t.Fatalf("bootstrap after reset: %+v %v", again, err)
+	}
+	if _, err := os.Stat(filepath.Join(a.cfg.DataDir, "acl-bootstrap-reset")); !os.IsNotExist(err) {
+		t.Fatal("the reset file was not consumed")
+	}
+}
+
+func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
+	_, root := aclAgent(t)
+	secret := tokenWithRules(t, root, "kv-read", `key_prefix "" { policy = "read" }`)
+	role, _, err := root.ACL().RoleCreate(&api.ACLRole{Name: "ops", Policies: []*api.ACLRolePolicyLink{{Name: "kv-read"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := root.Snapshot().Save(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, _ := io.ReadAll(body)
+	body.Close()
+
+	fresh, freshRoot := aclAgent(t)
+	if err := freshRoot.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
+		t.Fatal(err)
+	}
+	// The archive replaced every token; the restored one authenticates on
+	// the fresh cluster (whose leader then recreates its configured initial
+	// management token, were it missing).
+	c := clientWithToken(t, fresh, secret)
+	retryUntil(t, func() bool {
+		self, _, err := c.ACL().TokenReadSelf(nil)
+		return err == nil && self.Description == "kv-read"
+	})
+	if _, _, err := c.KV().Get("anything", nil); err != nil {
+		t.Fatalf("restored read token: %v", err)
+	}
+	if _, err := c.KV().Put(&api.KVPair{Key: "x"}, nil); !is403(err) {
+		t.Fatalf("restored read token wrote: %v", err)
+	}
+	r, _, err := freshRoot.ACL().RoleRead(role.ID, nil)
+	if err != nil || r == nil || r.Name != "ops" {
+		t.Fatalf("role after restore: %+v %v", r, err)
+	}
+}
+
+func TestACLDefaultDenyHidesEverythingFromAnonymous(t *testing.T) {
+	a, root := aclAgent(t)
+	if _, err := root.KV().Put(&api.KVPair{Key: "hidden", Value: []byte("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	anon := clientWithToken(t, a, "")
+	if _, _, err := anon.KV().Get("hidden", nil); !is403(err) {
+		t.Fatalf("anonymous get: %v", err)
+	}
+	if _, _, err := anon.KV().List("", nil); !is403(err) {
+		t.Fatalf("anonymous list: %v", err)
+	}
+	members, err := anon.Agent().Members(false)
+	if err != nil || len(members) != 0 {
+		t.Fatalf("anonymous members: %v %v", members, err)
+	}
+	if _, err := anon.Agent().Self(); !is403(err) {
+		t.Fatalf("anonymous self: %v", err)
+	}
+}

@@ -1,0 +1,453 @@
+package consul
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/consulcompat/consul/acl"
+	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-uuid"
+)
+
+// ACL serves tokens, policies and roles.
+type ACL struct {
+	srv *Server
+}
+
+// aclBootstrapResetFile, in the data dir, holds the reset index that
+// allows one more bootstrap, as in Consul.
+const aclBootstrapResetFile = "acl-bootstrap-reset"
+
+// authorize checks the request's token, and answers ErrACLDisabled while
+// ACLs are off, as Consul's ACL endpoints do.
+func (a *ACL) authorize(secret string, allowed func(acl.Authorizer) bool) error {
+	if !a.srv.config.ACLsEnabled {
+		return structs.ErrACLDisabled
+	}
+	return a.srv.authorize(secret, allowed)
+}
+
+func canRead(z acl.Authorizer) bool  { return z.ACLRead() }
+func canWrite(z acl.Authorizer) bool { return z.ACLWrite() }
+
+// Bootstrap creates the first management token, once; a reset file in
+// the data dir holding the bootstrap's index allows it once more.
+func (a *ACL) Bootstrap(args *structs.DCSpecificRequest, reply *structs.ACLToken) error {
+	if done, err := a.srv.forward("ACL.Bootstrap", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if !a.srv.config.ACLsEnabled {
+		return structs.ErrACLDisabled
+	}
+	req := structs.ACLTokenBootstrapRequest{ResetIndex: a.readResetIndex()}
+	token, err := managementToken("", "Bootstrap Token (Global Management)")
+	if err != nil {
+		return err
+	}
+	req.Token = *token
+	if _, err := a.srv.raftApply(structs.ACLBootstrapRequestType, &req); err != nil {
+		return err
+	}
+	if req.ResetIndex != 0 {
+		os.Remove(filepath.Join(a.srv.config.DataDir, aclBootstrapResetFile))
+	}
+	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, token.AccessorID)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: bootstrap token not found after writing it: %v", err)
+	}
+	*reply = *stored
+	return nil
+}
+
+// readResetIndex reads the reset file; 0 when there is none.
+func (a *ACL) readResetIndex() uint64 {
+	if a.srv.config.DevMode {
+		return 0
+	}
+	raw, err := os.ReadFile(filepath.Join(a.srv.config.DataDir, aclBootstrapResetFile))
+	if err != nil {
+		return 0
+	}
+	idx, err := strconv.ParseUint(strings.TrimSpace(string(raw)), 10, 64)
+	if err != nil {
+		a.srv.logger.Warn("ignoring an unreadable ACL bootstrap reset file", "error", err)
+		return 0
+	}
+	return idx
+}
+
+// TokenSet creates a token (no AccessorID) or updates one.
+func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken) error {
+	if done, err := a.srv.forward("ACL.TokenSet", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	store := a.srv.fsm.State()
+	t := args.ACLToken
+	if t.AccessorID == "" {
+		var err error
+		if t.AccessorID, err = uuid.GenerateUUID(); err != nil {
+			return err
+		}
+		if t.SecretID == "" {
+			if t.SecretID, err = uuid.GenerateUUID(); err != nil {
+				return err
+			}
+		}
+		t.CreateTime = time.Now()
+	} else {
+		old, err := store.ACLTokenByAccessor(nil, t.AccessorID)
+		if err != nil {
+			return err
+		}
+		if old == nil {
+			if t.SecretID == "" {
+				return fmt.Errorf("%w: Cannot find token %q to update", structs.ErrBadRequest, t.AccessorID)
+			}
+			// A new token with the caller's own IDs, as Consul allows.
+			t.CreateTime = time.Now()
+		} else {
+			if t.SecretID != "" && t.SecretID != old.SecretID {
+				return fmt.Errorf("%w: Changing a token's SecretID is not permitted", structs.ErrBadRequest)
+			}
+			t.SecretID, t.CreateTime = old.SecretID, old.CreateTime
+		}
+	}
+	if err := resolveLinks(store, t.Policies, t.Roles); err != nil {
+		return err
+	}
+	if _, err := a.srv.raftApply(structs.ACLTokenSetRequestType, &structs.ACLTokenSetRequest{ACLToken: t}); err != nil {
+		return err
+	}
+	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, t.AccessorID)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: token not found after writing it: %v", err)
+	}
+	*reply = *withLinkNames(a.srv.fsm.State(), stored)
+	return nil
+}
+
+// resolveLinks checks that every linked policy and role exists, filling
+// the ID of a link given by name and the name of one given by ID.
+func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, roles []structs.ACLTokenRoleLink) error {
+	for i := range policies {
+		l := &policies[i]
+		p, err := store.ACLPolicyGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return fmt.Errorf("%w: No such ACL policy with ID %q or name %q", structs.ErrBadRequest, l.ID, l.Name)
+		}
+		l.ID, l.Name = p.ID, p.Name
+	}
+	for i := range roles {
+		l := &roles[i]
+		r, err := store.ACLRoleGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return fmt.Errorf("%w: No such ACL role with ID %q or name %q", structs.ErrBadRequest, l.ID, l.Name)
+		}
+		l.ID, l.Name = r.ID, r.Name
+	}
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// withLinkNames returns a copy of t whose links carry the current names
+// of their policies and roles; links to deleted ones are left out.
+func withLinkNames(store *state.Store, t *structs.ACLToken) *structs.ACLToken {
+	out := *t
+	out.Policies, out.Roles = nil, nil
+	for _, l := range t.Policies {
+		if p, _ := store.ACLPolicyGet(nil, l.ID, false); p != nil {
+			out.Policies = append(out.Policies, structs.ACLTokenPolicyLink{ID: p.ID, Name: p.Name})
+		}
+	}
+	for _, l := range t.Roles {
+		if r, _ := store.ACLRoleGet(nil, l.ID, false); r != nil {
+			out.Roles = append(out.Roles, structs.ACLTokenRoleLink{ID: r.ID, Name: r.Name})
+		}
+	}
+	return &out
+}
+
+// TokenRead reads a token by accessor, or the caller's own (Self).
+func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResponse) error {
+	if done, err := a.srv.forward("ACL.TokenRead", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if !a.srv.config.ACLsEnabled {
+		return structs.ErrACLDisabled
+	}
+	store := a.srv.fsm.State()
+	var t *structs.ACLToken
+	var err error
+	if args.Self {
+		// Any valid token may read itself.
+		if _, err := a.srv.ResolveToken(args.QueryOptions.Token); err != nil {
+			return err
+		}
+		t, err = store.ACLTokenBySecret(firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
+	} else {
+		if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+			return err
+		}
+		t, err = store.ACLTokenByAccessor(nil, args.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return structs.ErrACLNotFound
+	}
+	reply.Token = withLinkNames(store, t)
+	reply.Index = t.ModifyIndex
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// TokenDelete deletes a token; the anonymous token and the caller's own
+// cannot be deleted.
+func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
+	if done, err := a.srv.forward("ACL.TokenDelete", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	if args.ID == acl.AnonymousTokenID {
+		return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
+	}
+	if t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID); err != nil {
+		return err
+	} else if t != nil && t.SecretID == args.Token {
+		return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
+	}
+	if _, err := a.srv.raftApply(structs.ACLTokenDeleteRequestType, args); err != nil {
+		return err
+	}
+	*reply = true
+	return nil
+}
+
+// TokenList lists tokens, optionally those holding a policy or role.
+func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensResponse) error {
+	if done, err := a.srv.forward("ACL.TokenList", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canRead); err != nil {
+		return err
+	}
+	store := a.srv.fsm.State()
+	idx, tokens, err := store.ACLTokenList(nil, args.Policy, args.Role)
+	if err != nil {
+		return err
+	}
+	reply.Tokens = make([]*structs.ACLToken, 0, len(tokens))
+	for _, t := range tokens {
+		reply.Tokens = append(reply.Tokens, withLinkNames(store, t))
+	}
+	reply.Index = idx
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// PolicySet creates a policy (no ID) or updates one. Rules must parse; the
+// global-management policy's rules cannot change.
+func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPolicy) error {
+	if done, err := a.srv.forward("ACL.PolicySet", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	p := args.Policy
+	if p.Name == "" {
+		return fmt.Errorf("%w: Invalid Policy: no Name is set", structs.ErrBadRequest)
+	}
+	if _, err := acl.Parse(p.Rules); err != nil {
+		return fmt.Errorf("%w: Invalid Policy: %v", structs.ErrBadRequest, err)
+	}
+	store := a.srv.fsm.State()
+	if p.ID == "" {
+		var err error
+		if p.ID, err = uuid.GenerateUUID(); err != nil {
+			return err
+		}
+	} else if old, err := store.ACLPolicyGet(nil, p.ID, false); err != nil {
+		return err
+	} else if old == nil {
+		return fmt.Errorf("%w: Cannot find policy %q to update", structs.ErrBadRequest, p.ID)
+	} else if p.ID == acl.GlobalManagementPolicyID && p.Rules != old.Rules {
+		return fmt.Errorf("%w: Changing the Rules for the builtin global-management policy is not permitted", structs.ErrBadRequest)
+	}
+	if _, err := a.srv.raftApply(structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}); err != nil {
+		return err
+	}
+	stored, err := a.srv.fsm.State().ACLPolicyGet(nil, p.ID, false)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: policy not found after writing it: %v", err)
+	}
+	*reply = *stored
+	return nil
+}
+
+// PolicyRead reads a policy by ID or by name.
+func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyResponse) error {
+	if done, err := a.srv.forward("ACL.PolicyRead", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+		return err
+	}
+	p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return structs.ErrACLNotFound
+	}
+	reply.Policy, reply.Index = p, p.ModifyIndex
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// PolicyDelete deletes a policy; the global-management policy stays.
+func (a *ACL) PolicyDelete(args *structs.ACLDeleteRequest, reply *bool) error {
+	if done, err := a.srv.forward("ACL.PolicyDelete", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	if args.ID == acl.GlobalManagementPolicyID {
+		return fmt.Errorf("%w: Delete operation not permitted on the builtin global-management policy", structs.ErrBadRequest)
+	}
+	if _, err := a.srv.raftApply(structs.ACLPolicyDeleteRequestType, args); err != nil {
+		return err
+	}
+	*reply = true
+	return nil
+}
+
+// PolicyList lists the policies.
+func (a *ACL) PolicyList(args *structs.ACLListRequest, reply *structs.ACLPoliciesResponse) error {
+	if done, err := a.srv.forward("ACL.PolicyList", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canRead); err != nil {
+		return err
+	}
+	idx, policies, err := a.srv.fsm.State().ACLPolicyList(nil)
+	if err != nil {
+		return err
+	}
+	reply.Policies, reply.Index = policies, idx
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// RoleSet creates a role (no ID) or updates one.
+func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) error {
+	if done, err := a.srv.forward("ACL.RoleSet", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	r := args.Role
+	if r.Name == "" {
+		return fmt.Errorf("%w: Invalid Role: no Name is set", structs.ErrBadRequest)
+	}
+	store := a.srv.fsm.State()
+	if err := resolveLinks(store, r.Policies, nil); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		var err error
+		if r.ID, err = uuid.GenerateUUID(); err != nil {
+			return err
+		}
+	} else if old, err := store.ACLRoleGet(nil, r.ID, false); err != nil {
+		return err
+	} else if old == nil {
+		return fmt.Errorf("%w: Cannot find role %q to update", structs.ErrBadRequest, r.ID)
+	}
+	if _, err := a.srv.raftApply(structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}); err != nil {
+		return err
+	}
+	stored, err := a.srv.fsm.State().ACLRoleGet(nil, r.ID, false)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: role not found after writing it: %v", err)
+	}
+	*reply = *stored
+	return nil
+}
+
+// RoleRead reads a role by ID or by name.
+func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleResponse) error {
+	if done, err := a.srv.forward("ACL.RoleRead", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+		return err
+	}
+	r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return structs.ErrACLNotFound
+	}
+	reply.Role, reply.Index = r, r.ModifyIndex
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// RoleDelete deletes a role.
+func (a *ACL) RoleDelete(args *structs.ACLDeleteRequest, reply *bool) error {
+	if done, err := a.srv.forward("ACL.RoleDelete", args.Datacenter, false, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canWrite); err != nil {
+		return err
+	}
+	if _, err := a.srv.raftApply(structs.ACLRoleDeleteRequestType, args); err != nil {
+		return err
+	}
+	*reply = true
+	return nil
+}
+
+// RoleList lists roles, optionally those granting a policy.
+func (a *ACL) RoleList(args *structs.ACLListRequest, reply *structs.ACLRolesResponse) error {
+	if done, err := a.srv.forward("ACL.RoleList", args.Datacenter, args.AllowStale, args, reply); done {
+		return err
+	}
+	if err := a.authorize(args.Token, canRead); err != nil {
+		return err
+	}
+	idx, roles, err := a.srv.fsm.State().ACLRoleList(nil, args.Policy)
+	if err != nil {
+		return err
+	}
+	reply.Roles, reply.Index = roles, idx
+	a.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}

@@ -195,6 +195,10 @@ func (a *Agent) aclPolicyByID(w http.ResponseWriter, req *http.Request) (interfa
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
+	if out.Policy == nil {
+		http.Error(w, "ACL policy not found", http.StatusNotFound)
+		return nil, nil
+	}
 	return out.Policy, nil
 }
 
@@ -265,6 +269,10 @@ func (a *Agent) aclRoleByID(w http.ResponseWriter, req *http.Request) (interface
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
+	if out.Role == nil {
+		http.Error(w, "ACL role not found", http.StatusNotFound)
+		return nil, nil
+	}
 	return out.Role, nil
 }
 

@@ -274,6 +274,13 @@ func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
 	if err != nil || r == nil || r.Name != "ops" {
 		t.Fatalf("role after restore: %+v %v", r, err)
 	}
+	// Missing policies and roles are "not found" to the official client.
+	if r, _, err := freshRoot.ACL().RoleReadByName("nope", nil); err != nil || r != nil {
+		t.Fatalf("missing role: %+v %v", r, err)
+	}
+	if p, _, err := freshRoot.ACL().PolicyReadByName("nope", nil); err != nil || p != nil {
+		t.Fatalf("missing policy: %+v %v", p, err)
+	}
 }
 
 func TestACLDefaultDenyHidesEverythingFromAnonymous(t *testing.T) {

@@ -320,10 +320,11 @@ func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyRe
 	if err != nil {
 		return err
 	}
-	if p == nil {
-		return structs.ErrACLNotFound
+	// A missing policy is an empty answer (HTTP 404), as in Consul.
+	reply.Policy = p
+	if p != nil {
+		reply.Index = p.ModifyIndex
 	}
-	reply.Policy, reply.Index = p, p.ModifyIndex
 	a.srv.setQueryMeta(&reply.QueryMeta)
 	return nil
 }
@@ -412,10 +413,11 @@ func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleRespon
 	if err != nil {
 		return err
 	}
-	if r == nil {
-		return structs.ErrACLNotFound
+	// A missing role is an empty answer (HTTP 404), as in Consul.
+	reply.Role = r
+	if r != nil {
+		reply.Index = r.ModifyIndex
 	}
-	reply.Role, reply.Index = r, r.ModifyIndex
 	a.srv.setQueryMeta(&reply.QueryMeta)
 	return nil
 }

@@ -75,3 +75,12 @@ func oneArg(u *ui, args []string, what string) (string, bool) {
 		return "", false
 	}
 }
+
+// noArgs reports positional arguments to a command that takes none.
+func noArgs(u *ui, args []string) bool {
+	if len(args) > 0 {
+		u.error("Too many arguments (expected 0, got %d)", len(args))
+		return false
+	}
+	return true
+}

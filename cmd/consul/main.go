@@ -72,6 +72,52 @@ var commands = map[string]command{
 	"snapshot restore": {synopsis: "Restores snapshot of Consul server state", run: runSnapshotRestore},
 	"snapshot inspect": {synopsis: "Displays information about a Consul snapshot file", run: runSnapshotInspect},
 
+	"acl": {
+		synopsis: "Interact with Consul's ACLs",
+		help: "Usage: consul acl <subcommand> [options] [args]\n\n" +
+			"  Bootstraps the ACL system and manages its tokens, policies and roles.\n\n" +
+			"      $ consul acl bootstrap\n" +
+			"      $ consul acl policy create -name kv-read -rules @kv-read.hcl\n" +
+			"      $ consul acl token create -description \"app\" -policy-name kv-read\n\n" +
+			"  With ACLs enabled, these commands need a token with acl = \"write\"\n" +
+			"  (acl = \"read\" for read and list): -token or CONSUL_HTTP_TOKEN.",
+	},
+	"acl bootstrap": {synopsis: "Bootstrap Consul's ACL system", run: runACLBootstrap},
+	"acl token": {
+		synopsis: "Manage Consul's ACL tokens",
+		help: "Usage: consul acl token <subcommand> [options] [args]\n\n" +
+			"  Creates, reads, updates, clones, lists and deletes ACL tokens. Commands\n" +
+			"  that take -id accept a token's accessor ID or a unique prefix of it.",
+	},
+	"acl token create": {synopsis: "Create an ACL token", run: runACLTokenCreate},
+	"acl token read":   {synopsis: "Read an ACL token", run: runACLTokenRead},
+	"acl token list":   {synopsis: "List ACL tokens", run: runACLTokenList},
+	"acl token update": {synopsis: "Update an ACL token", run: runACLTokenUpdate},
+	"acl token delete": {synopsis: "Delete an ACL token", run: runACLTokenDelete},
+	"acl token clone":  {synopsis: "Clone an ACL token", run: runACLTokenClone},
+	"acl policy": {
+		synopsis: "Manage Consul's ACL policies",
+		help: "Usage: consul acl policy <subcommand> [options] [args]\n\n" +
+			"  Creates, reads, updates, lists and deletes ACL policies: named sets of\n" +
+			"  rules that tokens and roles link to.",
+	},
+	"acl policy create": {synopsis: "Create an ACL policy", run: runACLPolicyCreate},
+	"acl policy read":   {synopsis: "Read an ACL policy", run: runACLPolicyRead},
+	"acl policy list":   {synopsis: "List ACL policies", run: runACLPolicyList},
+	"acl policy update": {synopsis: "Update an ACL policy", run: runACLPolicyUpdate},
+	"acl policy delete": {synopsis: "Delete an ACL policy", run: runACLPolicyDelete},
+	"acl role": {
+		synopsis: "Manage Consul's ACL roles",
+		help: "Usage: consul acl role <subcommand> [options] [args]\n\n" +
+			"  Creates, reads, updates, lists and deletes ACL roles: named sets of\n" +
+			"  policies and identities that tokens link to.",
+	},
+	"acl role create": {synopsis: "Create an ACL role", run: runACLRoleCreate},
+	"acl role read":   {synopsis: "Read an ACL role", run: runACLRoleRead},
+	"acl role list":   {synopsis: "List ACL roles", run: runACLRoleList},
+	"acl role update": {synopsis: "Update an ACL role", run: runACLRoleUpdate},
+	"acl role delete": {synopsis: "Delete an ACL role", run: runACLRoleDelete},
+
 	"operator": {
 		synopsis: "Provides cluster-level tools for Consul operators",
 		help: "Usage: consul operator <subcommand> [options]\n\n" +

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+const aclTokenCreateHelp = `
+Usage: consul acl token create [options]
+
+  Creates a token linked to policies, roles or identities; at least one
+  must be given. Policies and roles are named by ID (or a unique prefix of
+  one) or by name.
+
+      $ consul acl token create -description "Replication token" \
+                                -policy-name acl-replication \
+                                -role-id c630d4ef-6
+
+  The accessor and secret IDs are generated unless -accessor and -secret
+  give them.
+`
+
+// runACLTokenCreate is `consul acl token create`.
+func runACLTokenCreate(u *ui, args []string) int {
+	var (
+		hf                            httpFlags
+		out                           aclOutput
+		links                         linkFlags
+		idents                        identityFlags
+		accessor, secret, description string
+		local                         bool
+		expiresTTL                    time.Duration
+	)
+	fs := newFlagSet("acl token create")
+	fs.StringVar(&accessor, "accessor", "", "Create the token with this accessor `ID`, a UUID; generated if not given.")
+	fs.StringVar(&secret, "secret", "", "Create the token with this secret `ID`, a UUID; generated if not given.")
+	fs.StringVar(&description, "description", "", "A `description` of the token.")
+	fs.BoolVar(&local, "local", false, "Create a token local to this datacenter, not replicated to others.")
+	fs.DurationVar(&expiresTTL, "expires-ttl", 0, "How long the token is valid for (a `duration` such as 24h); for ever if not given.")
+	links.register(fs, "token", "", "link to", true)
+	idents.register(fs, "token")
+	out.register(fs, true)
+	hf.register(fs, false)
+	if code, done := parseFlags(u, fs, aclTokenCreateHelp, args); done {
+		return code
+	}
+	if !noArgs(u, fs.Args()) || !out.check(u) {
+		return 1
+	}
+	if expiresTTL < 0 {
+		u.error("Invalid -expires-ttl: %v is negative", expiresTTL)
+		return 1
+	}
+	if !links.anyPolicies() && !links.anyRoles() && !idents.any() {
+		u.error("Cannot create a token without specifying -policy-name, -policy-id, -role-name, -role-id, -service-identity, or -node-identity at least once")
+		return 1
+	}
+	svcs, nodes, err := idents.parse()
+	if err != nil {
+		u.error("%v", err)
+		return 1
+	}
+
+	client, ok := hf.client(u)
+	if !ok {
+		return 1
+	}
+	t := &api.ACLToken{
+		AccessorID:        accessor,
+		SecretID:          secret,
+		Description:       description,
+		Local:             local,
+		ExpirationTTL:     expiresTTL,
+		ServiceIdentities: svcs,
+		NodeIdentities:    nodes,
+	}
+	if t.Policies, err = links.policies(client); err != nil {
+		u.error("%v", err)
+		return 1
+	}
+	if t.Roles, err = links.roles(client); err != nil {
+		u.error("%v", err)
+		return 1
+	}
+	created, _, err := client.ACL().TokenCreate(t, nil)
+	if err != nil {
+		u.error("Failed to create new token: %v", err)
+		return 1
+	}
+	return out.print(u, created, func() string { return prettyToken(created, out.meta) })
+}

@@ -13,7 +13,13 @@ const maxACLBody = 1 << 20
 
 // decodeACLBody reads a JSON body of at most maxACLBody bytes into v.
 func decodeACLBody(req *http.Request, v interface{}) error {
-	body, err := readBody(req, maxACLBody)
+	return decodeJSONBody(req, maxACLBody, v)
+}
+
+// decodeJSONBody reads a JSON body of at most max bytes into v; an empty
+// or malformed body is a 400, a larger one a 413.
+func decodeJSONBody(req *http.Request, max int64, v interface{}) error {
+	body, err := readBody(req, max)
 	if err != nil {
 		return err
 	}

@@ -303,3 +303,39 @@ func TestACLDefaultDenyHidesEverythingFromAnonymous(t *testing.T) {
 		t.Fatalf("anonymous self: %v", err)
 	}
 }
+
+func TestACLCatalogRulesAndFiltering(t *testing.T) {
+	a, root := aclAgent(t)
+	registerWeb(t, root, "n1", "web-1", nil, api.HealthPassing)
+	if _, err := root.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1",
+		Service: &api.AgentService{ID: "db-1", Service: "db", Port: 5432}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	reader := clientWithToken(t, a, tokenWithRules(t, root, "web-read", `service_prefix "web" { policy = "read" }
+node_prefix "" { policy = "read" }`))
+	services, _, err := reader.Catalog().Services(nil)
+	if err != nil || len(services) != 1 || services["web"] == nil {
+		t.Fatalf("filtered services %v %v", services, err)
+	}
+	if r := doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/catalog/services", "", nil); r.status != 200 || !r.filtered {
+		t.Fatalf("anonymous services: %d, filtered %v", r.status, r.filtered)
+	}
+	node, _, err := reader.Catalog().Node("n1", nil)
+	if err != nil || node == nil || len(node.Services) != 1 || node.Services["web-1"] == nil {
+		t.Fatalf("filtered node services %+v %v", node, err)
+	}
+	if _, err := reader.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1",
+		Service: &api.AgentService{Service: "web"}}, nil); !is403(err) {
+		t.Fatalf("register with a read token: %v", err)
+	}
+	writer := clientWithToken(t, a, tokenWithRules(t, root, "web-write", `service "web" { policy = "write" }
+node "n1" { policy = "write" }`))
+	if _, err := writer.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1",
+		Service: &api.AgentService{ID: "web-9", Service: "web"}}, nil); err != nil {
+		t.Fatalf("register with a write token: %v", err)
+	}
+	if _, err := writer.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1",
+		Service: &api.AgentService{Service: "db"}}, nil); !is403(err) {
+		t.Fatalf("register db with a web token: %v", err)
+	}
+}

@@ -14,6 +14,12 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 		return f.applyKVS(buf, index), true
 	case structs.TxnRequestType:
 		return f.applyTxn(buf, index), true
+	case structs.RegisterRequestType:
+		var req structs.RegisterRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.EnsureRegistration(index, &req) }), true
+	case structs.DeregisterRequestType:
+		var req structs.DeregisterRequest
+		return decodeAndApply(buf, &req, func() error { return f.state.Deregister(index, &req) }), true
 	case structs.ACLBootstrapRequestType:
 		var req structs.ACLTokenBootstrapRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.ACLBootstrap(index, req.ResetIndex, &req.Token) }), true

@@ -17,6 +17,8 @@ func (s *Server) registerEndpoints() error {
 		"Status":   &Status{srv: s},
 		"Operator": &Operator{srv: s},
 		"ACL":      &ACL{srv: s},
+		"Catalog":  &Catalog{srv: s},
+		"Health":   &Health{srv: s},
 	} {
 		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
 			return fmt.Errorf("server: register %s: %w", name, err)

@@ -25,6 +25,8 @@ type IndexEntry struct {
 // says what a dump may hold.
 func NewSnapshotRecord(t MessageType) (interface{}, bool) {
 	switch t {
+	case RegisterRequestType:
+		return new(RegisterRequest), true
 	case KVSRequestType, TombstoneRequestType:
 		// Consul stores a tombstone as a DirEntry with Key and ModifyIndex.
 		return new(DirEntry), true

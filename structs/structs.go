@@ -102,8 +102,10 @@ type WriteRequest struct {
 	Token string
 }
 
-// DCSpecificRequest is a request that names only its datacenter.
+// DCSpecificRequest is a request that names only its datacenter, and
+// for node listings the node metadata to match.
 type DCSpecificRequest struct {
 	Datacenter string
+	NodeMeta   map[string]string
 	QueryOptions
 }

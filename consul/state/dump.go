@@ -17,6 +17,22 @@ type dumpedTable struct {
 	id    func(rec interface{}) string
 	// unique names the other unique indexes and reads their values.
 	unique map[string]func(rec interface{}) string
+	// record turns a row into the record the dump carries; nil when the
+	// row is the record.
+	record func(row interface{}) interface{}
+}
+
+// dumpRecord is what the dump carries for row.
+func (d dumpedTable) dumpRecord(row interface{}) interface{} {
+	if d.record == nil {
+		return row
+	}
+	return d.record(row)
+}
+
+// size is the number of bytes row takes in the dump.
+func (d dumpedTable) size(row interface{}) (int64, error) {
+	return snapshot.RecordSize(d.typ, d.dumpRecord(row))
 }
 
 func dirEntryKey(rec interface{}) string { return rec.(*structs.DirEntry).Key }
@@ -24,6 +40,9 @@ func dirEntryKey(rec interface{}) string { return rec.(*structs.DirEntry).Key }
 // dumpedTables are the tables a dump carries, in dump order. The index
 // table follows them.
 var dumpedTables = []dumpedTable{
+	{table: tableNodes, typ: structs.RegisterRequestType, record: nodeRecord},
+	{table: tableServices, typ: structs.RegisterRequestType, record: serviceRecord},
+	{table: tableChecks, typ: structs.RegisterRequestType, record: checkRecord},
 	{table: tableKVs, typ: structs.KVSRequestType, id: dirEntryKey},
 	{table: tableTombstones, typ: structs.TombstoneRequestType, id: dirEntryKey},
 	{table: tableACLPolicies, typ: structs.ACLPolicySetRequestType,
@@ -96,7 +115,7 @@ func (s *Snapshot) Dump(w io.Writer) error {
 			return fmt.Errorf("state: dump %s: %w", d.table, err)
 		}
 		for row := it.Next(); row != nil; row = it.Next() {
-			if err := enc.Record(d.typ, row); err != nil {
+			if err := enc.Record(d.typ, d.dumpRecord(row)); err != nil {
 				return err
 			}
 		}
@@ -139,6 +158,9 @@ func Restore(r io.Reader) (*Store, structs.SnapshotHeader, error) {
 }
 
 func restoreRecord(tx *memdb.Txn, t structs.MessageType, rec interface{}) error {
+	if t == structs.RegisterRequestType {
+		return restoreCatalog(tx, rec.(*structs.RegisterRequest))
+	}
 	for _, d := range dumpedTables {
 		if d.typ == t {
 			return restoreInto(tx, d, rec)

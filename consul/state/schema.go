@@ -12,6 +12,10 @@ const (
 	tableACLTokens   = "acl-tokens"
 	tableACLPolicies = "acl-policies"
 	tableACLRoles    = "acl-roles"
+
+	tableNodes    = "nodes"
+	tableServices = "services"
+	tableChecks   = "checks"
 )
 
 // dumpSize is a row of the dumpsize table: how many bytes the records of
@@ -39,6 +43,19 @@ func schema() *memdb.DBSchema {
 		}},
 		tableACLPolicies: {Name: tableACLPolicies, Indexes: idAndName()},
 		tableACLRoles:    {Name: tableACLRoles, Indexes: idAndName()},
+		tableNodes:       {Name: tableNodes, Indexes: byKey("Node")},
+		tableServices: {Name: tableServices, Indexes: map[string]*memdb.IndexSchema{
+			"id":      {Name: "id", Unique: true, Indexer: nodeAnd("ID")},
+			"node":    {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},
+			"service": {Name: "service", Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+		}},
+		tableChecks: {Name: tableChecks, Indexes: map[string]*memdb.IndexSchema{
+			"id":           {Name: "id", Unique: true, Indexer: nodeAnd("CheckID")},
+			"node":         {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},
+			"status":       {Name: "status", Indexer: &memdb.StringFieldIndex{Field: "Status"}},
+			"service":      {Name: "service", AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "ServiceName"}},
+			"node_service": {Name: "node_service", AllowMissing: true, Indexer: nodeAnd("ServiceID")},
+		}},
 	}}
 }
 
@@ -48,4 +65,12 @@ func idAndName() map[string]*memdb.IndexSchema {
 		"id":   {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 		"name": {Name: "name", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
 	}
+}
+
+// nodeAnd indexes a row by its Node and one more string field.
+func nodeAnd(field string) memdb.Indexer {
+	return &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+		&memdb.StringFieldIndex{Field: "Node"},
+		&memdb.StringFieldIndex{Field: field},
+	}}
 }

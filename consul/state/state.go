@@ -9,7 +9,6 @@ package state
 import (
 	"fmt"
 
-	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-memdb"
 )
@@ -68,12 +67,13 @@ func setIndex(tx *memdb.Txn, table string, idx uint64) error {
 // table goes through here or deleteRecord: the archive's meta.json states
 // the dump's size before the dump is written, from these totals.
 func insertRecord(tx *memdb.Txn, table string, t structs.MessageType, old, rec interface{}) error {
-	delta, err := snapshot.RecordSize(t, rec)
+	d := dumpedTableOf(table)
+	delta, err := d.size(rec)
 	if err != nil {
 		return err
 	}
 	if old != nil {
-		oldSize, err := snapshot.RecordSize(t, old)
+		oldSize, err := d.size(old)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func insertRecord(tx *memdb.Txn, table string, t structs.MessageType, old, rec i
 // deleteRecord deletes rec from table and keeps the table's dump size
 // current.
 func deleteRecord(tx *memdb.Txn, table string, t structs.MessageType, rec interface{}) error {
-	size, err := snapshot.RecordSize(t, rec)
+	size, err := dumpedTableOf(table).size(rec)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,186 @@
+package agent
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// maxCatalogBody bounds a registration body.
+const maxCatalogBody = 1 << 20
+
+// catalogRegister serves PUT /v1/catalog/register.
+func (a *Agent) catalogRegister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	var args structs.RegisterRequest
+	if err := decodeJSONBody(req, maxCatalogBody, &args); err != nil {
+		return nil, err
+	}
+	if args.Datacenter == "" {
+		args.Datacenter = parseDC(req)
+	}
+	args.Token = token(req)
+	var out struct{}
+	if err := a.server.RPC("Catalog.Register", &args, &out); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// catalogDeregister serves PUT /v1/catalog/deregister.
+func (a *Agent) catalogDeregister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	var args structs.DeregisterRequest
+	if err := decodeJSONBody(req, maxCatalogBody, &args); err != nil {
+		return nil, err
+	}
+	if args.Datacenter == "" {
+		args.Datacenter = parseDC(req)
+	}
+	args.Token = token(req)
+	var out struct{}
+	if err := a.server.RPC("Catalog.Deregister", &args, &out); err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// catalogDatacenters serves GET /v1/catalog/datacenters.
+func (a *Agent) catalogDatacenters(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	var out []string
+	err := a.server.RPC("Catalog.ListDatacenters", &structs.DCSpecificRequest{}, &out)
+	return out, err
+}
+
+// parseNodeMeta reads the repeatable ?node-meta=key:value.
+func parseNodeMeta(req *http.Request) (map[string]string, error) {
+	values := req.URL.Query()["node-meta"]
+	if len(values) == 0 {
+		return nil, nil
+	}
+	meta := make(map[string]string, len(values))
+	for _, v := range values {
+		k, val, ok := strings.Cut(v, ":")
+		if !ok || k == "" {
+			return nil, badRequest("Invalid node-meta %q: use key:value", v)
+		}
+		meta[k] = val
+	}
+	return meta, nil
+}
+
+// readArgs parses what every catalog and health read takes.
+func readArgs(req *http.Request) (structs.QueryOptions, map[string]string, error) {
+	opts, err := parseQueryOptions(req)
+	if err != nil {
+		return opts, nil, err
+	}
+	meta, err := parseNodeMeta(req)
+	return opts, meta, err
+}
+
+// catalogNodes serves GET /v1/catalog/nodes.
+func (a *Agent) catalogNodes(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	opts, meta, err := readArgs(req)
+	if err != nil {
+		return nil, err
+	}
+	args := structs.DCSpecificRequest{Datacenter: parseDC(req), NodeMeta: meta, QueryOptions: opts}
+	var out structs.IndexedNodes
+	if err := a.server.RPC("Catalog.ListNodes", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.Nodes, nil
+}
+
+// catalogServices serves GET /v1/catalog/services.
+func (a *Agent) catalogServices(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	opts, meta, err := readArgs(req)
+	if err != nil {
+		return nil, err
+	}
+	args := structs.DCSpecificRequest{Datacenter: parseDC(req), NodeMeta: meta, QueryOptions: opts}
+	var out structs.IndexedServices
+	if err := a.server.RPC("Catalog.ListServices", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.Services, nil
+}
+
+// serviceArgs parses /v1/catalog/service/<name> and /v1/health/service/<name>.
+func serviceArgs(req *http.Request, prefix string) (structs.ServiceSpecificRequest, error) {
+	opts, meta, err := readArgs(req)
+	name := strings.TrimPrefix(req.URL.Path, prefix)
+	if err == nil && name == "" {
+		err = badRequest("Missing service name")
+	}
+	return structs.ServiceSpecificRequest{Datacenter: parseDC(req), ServiceName: name,
+		ServiceTags: req.URL.Query()["tag"], NodeMeta: meta, OnlyPassing: has(req, "passing"), QueryOptions: opts}, err
+}
+
+// catalogService serves GET /v1/catalog/service/<name>.
+func (a *Agent) catalogService(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := serviceArgs(req, "/v1/catalog/service/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedServiceNodes
+	if err := a.server.RPC("Catalog.ServiceNodes", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.ServiceNodes, nil
+}
+
+// nodeArgs parses the node name of a per-node path.
+func nodeArgs(req *http.Request, prefix string) (structs.NodeSpecificRequest, error) {
+	opts, err := parseQueryOptions(req)
+	node := strings.TrimPrefix(req.URL.Path, prefix)
+	if err == nil && node == "" {
+		err = badRequest("Missing node name")
+	}
+	return structs.NodeSpecificRequest{Datacenter: parseDC(req), Node: node, QueryOptions: opts}, err
+}
+
+// catalogNode serves GET /v1/catalog/node/<node>: null for an unknown
+// node, as Consul answers.
+func (a *Agent) catalogNode(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := nodeArgs(req, "/v1/catalog/node/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedNodeServices
+	if err := a.server.RPC("Catalog.NodeServices", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	if out.NodeServices == nil {
+		writeJSON(w, http.StatusOK, nil)
+		return nil, nil
+	}
+	return out.NodeServices, nil
+}
+
+// catalogNodeServices serves GET /v1/catalog/node-services/<node>.
+func (a *Agent) catalogNodeServices(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := nodeArgs(req, "/v1/catalog/node-services/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedNodeServices
+	if err := a.server.RPC("Catalog.NodeServices", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	if out.NodeServices == nil {
+		writeJSON(w, http.StatusOK, nil)
+		return nil, nil
+	}
+	list := []*structs.NodeService{}
+	for _, s := range out.NodeServices.Services {
+		list = append(list, s)
+	}
+	sortServices(list)
+	return map[string]interface{}{"Node": out.NodeServices.Node, "Services": list}, nil
+}

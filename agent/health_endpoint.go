@@ -1,0 +1,72 @@
+package agent
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/consulcompat/consul/structs"
+)
+
+// sortServices orders services by ID.
+func sortServices(list []*structs.NodeService) {
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+}
+
+// healthNode serves GET /v1/health/node/<node>.
+func (a *Agent) healthNode(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := nodeArgs(req, "/v1/health/node/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedHealthChecks
+	if err := a.server.RPC("Health.NodeChecks", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.HealthChecks, nil
+}
+
+// healthChecks serves GET /v1/health/checks/<service>.
+func (a *Agent) healthChecks(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := serviceArgs(req, "/v1/health/checks/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedHealthChecks
+	if err := a.server.RPC("Health.ServiceChecks", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.HealthChecks, nil
+}
+
+// healthService serves GET /v1/health/service/<service> (?passing, ?tag).
+func (a *Agent) healthService(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	args, err := serviceArgs(req, "/v1/health/service/")
+	if err != nil {
+		return nil, err
+	}
+	var out structs.IndexedCheckServiceNodes
+	if err := a.server.RPC("Health.ServiceNodes", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.Nodes, nil
+}
+
+// healthState serves GET /v1/health/state/<state>.
+func (a *Agent) healthState(w http.ResponseWriter, req *http.Request) (interface{}, error) {
+	opts, meta, err := readArgs(req)
+	if err != nil {
+		return nil, err
+	}
+	args := structs.ChecksInStateRequest{Datacenter: parseDC(req), State: strings.TrimPrefix(req.URL.Path, "/v1/health/state/"),
+		NodeMeta: meta, QueryOptions: opts}
+	var out structs.IndexedHealthChecks
+	if err := a.server.RPC("Health.ChecksInState", &args, &out); err != nil {
+		return nil, err
+	}
+	setMeta(w, &out.QueryMeta)
+	return out.HealthChecks, nil
+}

@@ -32,12 +32,13 @@ func TestCatalogAndHealthWithAPIClient(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(dcs, []string{"dc1"}) {
 		t.Fatalf("datacenters %v %v", dcs, err)
 	}
+	// The agent's own node is there too, put there by the leader.
 	nodes, _, err := c.Catalog().Nodes(nil)
-	if err != nil || len(nodes) != 2 || nodes[0].Meta["rack"] != "n1" {
+	if err != nil || len(nodes) != 3 || nodes[1].Meta["rack"] != "n1" {
 		t.Fatalf("nodes %+v %v", nodes, err)
 	}
 	services, _, err := c.Catalog().Services(nil)
-	if err != nil || !reflect.DeepEqual(services["web"], []string{"blue", "v1", "v2"}) {
+	if err != nil || !reflect.DeepEqual(services["web"], []string{"blue", "v1", "v2"}) || services["consul"] == nil {
 		t.Fatalf("services %v %v", services, err)
 	}
 	blue, _, err := c.Catalog().ServiceMultipleTags("web", []string{"blue", "v2"}, nil)
@@ -78,7 +79,7 @@ func TestCatalogAndHealthWithAPIClient(t *testing.T) {
 	if _, err := c.Catalog().Deregister(&api.CatalogDeregistration{Node: "n2"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if nodes, _, _ := c.Catalog().Nodes(nil); len(nodes) != 1 {
+	if nodes, _, _ := c.Catalog().Nodes(nil); len(nodes) != 2 {
 		t.Fatalf("after deregistering n2: %+v", nodes)
 	}
 	if _, err := c.Catalog().Register(&api.CatalogRegistration{Address: "x"}, nil); err == nil {

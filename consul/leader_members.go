@@ -49,6 +49,7 @@ func (s *Server) reconcileLoop() {
 		}
 		if s.IsLeader() {
 			s.reconcileMembers()
+			s.reconcileCatalog()
 		}
 	}
 }

@@ -479,3 +479,65 @@ func TestClusterFailedServerStaysVoterUntilReaped(t *testing.T) {
 	}
 	c.waitForStableLeader(rest...)
 }
+
+// TestLeaderKeepsServersInCatalog: every server is a catalog node with a
+// passing serfHealth check and the consul service; one that leaves is
+// deregistered; a node with serfHealth that Serf does not know (as a
+// restore from another cluster brings) is removed, external nodes stay.
+func TestLeaderKeepsServersInCatalog(t *testing.T) {
+	c := newTestCluster(t, 3, 3)
+	leader := c.waitForStableLeader("s1", "s2", "s3")
+	waitFor(t, 15*time.Second, func() error {
+		_, csn, err := leader.fsm.State().CheckServiceNodes(nil, consulServiceName)
+		if err != nil {
+			return err
+		}
+		if len(csn) != 3 {
+			return fmt.Errorf("%d consul instances", len(csn))
+		}
+		for _, n := range csn {
+			if len(n.Checks) != 1 || n.Checks[0].CheckID != structs.SerfCheckID || n.Checks[0].Status != structs.HealthPassing {
+				return fmt.Errorf("%s checks %+v", n.Node.Node, n.Checks)
+			}
+		}
+		return nil
+	})
+
+	// A stranger with serfHealth, and an external node without it.
+	for _, req := range []*structs.RegisterRequest{
+		{Node: "stranger", Address: "10.9.9.9", Check: &structs.HealthCheck{CheckID: structs.SerfCheckID, Status: structs.HealthPassing}},
+		{Node: "external", Address: "10.9.9.8", Service: &structs.NodeService{Service: "db"}},
+	} {
+		var out struct{}
+		if err := leader.RPC("Catalog.Register", req, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	follower := c.servers[c.indexOfFollower(leader)]
+	name := follower.config.NodeName
+	if err := follower.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	leader.triggerReconcile()
+	waitFor(t, 15*time.Second, func() error {
+		_, nodes, err := leader.fsm.State().Nodes(nil)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, n := range nodes {
+			names = append(names, n.Node)
+		}
+		got := strings.Join(names, ",")
+		want := "external"
+		for _, s := range []string{"s1", "s2", "s3"} {
+			if s != name {
+				want += "," + s
+			}
+		}
+		if got != want {
+			return fmt.Errorf("catalog nodes %s, want %s", got, want)
+		}
+		return nil
+	})
+}

@@ -149,6 +149,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	if err := s.initializeACLs(); err != nil {
 		s.logger.Error("initializing ACLs after restore", "error", err)
 	}
+	s.triggerReconcile()
 	reply := &structs.SnapshotResponse{Index: s.raft.LastIndex()}
 	s.setSnapshotMeta(reply)
 	_, err = replyFn(reply)

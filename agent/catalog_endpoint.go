@@ -90,7 +90,7 @@ func (a *Agent) catalogNodes(w http.ResponseWriter, req *http.Request) (interfac
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.Nodes, nil
+	return filterResult(req, out.Nodes)
 }
 
 // catalogServices serves GET /v1/catalog/services.
@@ -130,7 +130,7 @@ func (a *Agent) catalogService(w http.ResponseWriter, req *http.Request) (interf
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.ServiceNodes, nil
+	return filterResult(req, out.ServiceNodes)
 }
 
 // nodeArgs parses the node name of a per-node path.

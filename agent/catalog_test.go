@@ -164,3 +164,28 @@ func catalogSnapshot(t *testing.T, c *api.Client) map[string][3]uint64 {
 	}
 	return out
 }
+
+func TestCatalogFilterExpressions(t *testing.T) {
+	a, c := testAgent(t)
+	registerWeb(t, c, "n1", "web-1", []string{"v1"}, api.HealthPassing)
+	registerWeb(t, c, "n2", "web-2", []string{"v2"}, api.HealthCritical)
+	got, _, err := c.Catalog().Service("web", "", &api.QueryOptions{Filter: `ServiceTags contains "v2"`})
+	if err != nil || len(got) != 1 || got[0].ServiceID != "web-2" {
+		t.Fatalf("catalog filter %+v %v", got, err)
+	}
+	nodes, _, err := c.Catalog().Nodes(&api.QueryOptions{Filter: `Meta.rack == "n1"`})
+	if err != nil || len(nodes) != 1 || nodes[0].Node != "n1" {
+		t.Fatalf("node filter %+v %v", nodes, err)
+	}
+	checks, _, err := c.Health().State(api.HealthAny, &api.QueryOptions{Filter: `Status == "critical"`})
+	if err != nil || len(checks) != 1 || checks[0].ServiceID != "web-2" {
+		t.Fatalf("check filter %+v %v", checks, err)
+	}
+	entries, _, err := c.Health().Service("web", "", false, &api.QueryOptions{Filter: `Service.Port == 8080 and Node.Node == "n2"`})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("health filter %+v %v", entries, err)
+	}
+	if r := doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/catalog/nodes?filter=Meta.rack%20%3D%3D", "", nil); r.status != 400 || !bytes.Contains(r.body, []byte("boolean expression")) {
+		t.Fatalf("bad filter: %d %s", r.status, r.body)
+	}
+}

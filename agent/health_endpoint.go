@@ -24,7 +24,7 @@ func (a *Agent) healthNode(w http.ResponseWriter, req *http.Request) (interface{
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.HealthChecks, nil
+	return filterResult(req, out.HealthChecks)
 }
 
 // healthChecks serves GET /v1/health/checks/<service>.
@@ -38,7 +38,7 @@ func (a *Agent) healthChecks(w http.ResponseWriter, req *http.Request) (interfac
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.HealthChecks, nil
+	return filterResult(req, out.HealthChecks)
 }
 
 // healthService serves GET /v1/health/service/<service> (?passing, ?tag).
@@ -52,7 +52,7 @@ func (a *Agent) healthService(w http.ResponseWriter, req *http.Request) (interfa
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.Nodes, nil
+	return filterResult(req, out.Nodes)
 }
 
 // healthState serves GET /v1/health/state/<state>.
@@ -68,5 +68,5 @@ func (a *Agent) healthState(w http.ResponseWriter, req *http.Request) (interface
 		return nil, err
 	}
 	setMeta(w, &out.QueryMeta)
-	return out.HealthChecks, nil
+	return filterResult(req, out.HealthChecks)
 }

@@ -338,4 +338,9 @@ node "n1" { policy = "write" }`))
 		Service: &api.AgentService{Service: "db"}}, nil); !is403(err) {
 		t.Fatalf("register db with a web token: %v", err)
 	}
+	// A check on someone else's service needs write on that service.
+	if _, err := writer.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1", SkipNodeUpdate: true,
+		Check: &api.AgentCheck{CheckID: "db-probe", ServiceID: "db-1", Status: api.HealthCritical}}, nil); !is403(err) {
+		t.Fatalf("check on db with a web token: %v", err)
+	}
 }

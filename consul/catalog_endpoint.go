@@ -26,17 +26,28 @@ func (c *Catalog) Register(args *structs.RegisterRequest, reply *struct{}) error
 	if args.Service != nil && args.Service.Service == "" {
 		return fmt.Errorf("%w: Must provide service name", structs.ErrBadRequest)
 	}
-	if err := c.srv.authorize(args.Token, func(z acl.Authorizer) bool { return registerAllowed(z, args) }); err != nil {
+	if err := c.srv.authorize(args.Token, func(z acl.Authorizer) bool { return registerAllowed(z, args, c.serviceName) }); err != nil {
 		return err
 	}
 	_, err := c.srv.raftApply(structs.RegisterRequestType, args)
 	return err
 }
 
+// serviceName finds the name of a service instance already in the catalog.
+func (c *Catalog) serviceName(node, id string) string {
+	_, _, svcs, _ := c.srv.fsm.State().NodeServices(nil, node)
+	for _, s := range svcs {
+		if s.ID == id {
+			return s.Service
+		}
+	}
+	return ""
+}
+
 // registerAllowed is Consul's rule: node:write to change the node,
-// service:write for the service and for checks of a service, node:write
-// for node checks.
-func registerAllowed(z acl.Authorizer, args *structs.RegisterRequest) bool {
+// service:write for the service and for checks of a service (registered
+// with it or before), node:write for node checks.
+func registerAllowed(z acl.Authorizer, args *structs.RegisterRequest, serviceName func(node, id string) string) bool {
 	if !args.SkipNodeUpdate && !z.NodeWrite(args.Node) {
 		return false
 	}
@@ -48,10 +59,19 @@ func registerAllowed(z acl.Authorizer, args *structs.RegisterRequest) bool {
 		checks = append(structs.HealthChecks{args.Check}, checks...)
 	}
 	for _, chk := range checks {
-		if chk.ServiceID == "" && !z.NodeWrite(args.Node) {
-			return false
+		if chk.ServiceID == "" {
+			if !z.NodeWrite(args.Node) {
+				return false
+			}
+			continue
 		}
-		if chk.ServiceID != "" && args.Service != nil && chk.ServiceID == args.Service.ID && !z.ServiceWrite(args.Service.Service) {
+		name := ""
+		if args.Service != nil && (chk.ServiceID == args.Service.ID || (args.Service.ID == "" && chk.ServiceID == args.Service.Service)) {
+			name = args.Service.Service
+		} else {
+			name = serviceName(args.Node, chk.ServiceID)
+		}
+		if !z.ServiceWrite(name) {
 			return false
 		}
 	}
@@ -68,11 +88,8 @@ func (c *Catalog) Deregister(args *structs.DeregisterRequest, reply *struct{}) e
 	}
 	if err := c.srv.authorize(args.Token, func(z acl.Authorizer) bool {
 		if args.ServiceID != "" {
-			_, _, svcs, _ := c.srv.fsm.State().NodeServices(nil, args.Node)
-			for _, s := range svcs {
-				if s.ID == args.ServiceID {
-					return z.ServiceWrite(s.Service)
-				}
+			if name := c.serviceName(args.Node, args.ServiceID); name != "" {
+				return z.ServiceWrite(name)
 			}
 		}
 		return z.NodeWrite(args.Node)

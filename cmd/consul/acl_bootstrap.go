@@ -12,20 +12,11 @@ Usage: consul acl bootstrap [options]
 
 // runACLBootstrap is `consul acl bootstrap`.
 func runACLBootstrap(u *ui, args []string) int {
-	var (
-		hf  httpFlags
-		out aclOutput
-	)
-	fs := newFlagSet("acl bootstrap")
-	out.register(fs, false)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclBootstrapHelp, args); done {
+	c := newACLCommand("acl bootstrap", aclBootstrapHelp, printsObject, false)
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
-	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
@@ -34,5 +25,5 @@ func runACLBootstrap(u *ui, args []string) int {
 		u.error("Failed ACL bootstrapping: %v", err)
 		return 1
 	}
-	return out.print(u, t, func() string { return prettyToken(t, false) })
+	return c.out.print(u, tokenObject(t))
 }

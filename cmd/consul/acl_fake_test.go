@@ -425,55 +425,44 @@ func (f *fakeACL) serveRole(w http.ResponseWriter, r *http.Request, rest string,
 // resolveLinks fills in the ID or name each link lacks, as Consul does,
 // or answers 400 for a link to nothing.
 func (f *fakeACL) resolveLinks(w http.ResponseWriter, policies, roles []*api.ACLLink) bool {
-	for _, l := range policies {
-		if !resolveLink(l, func(id string) (string, bool) {
-			p, ok := f.policies[id]
-			if !ok {
-				return "", false
-			}
-			return p.Name, true
-		}, func(name string) (string, bool) {
-			for _, p := range f.policies {
-				if p.Name == name {
-					return p.ID, true
-				}
-			}
-			return "", false
-		}) {
-			http.Error(w, fmt.Sprintf("cannot find policy %s%s", l.ID, l.Name), http.StatusBadRequest)
-			return false
-		}
+	policyNames := make(map[string]string, len(f.policies))
+	for id, p := range f.policies {
+		policyNames[id] = p.Name
 	}
-	for _, l := range roles {
-		if !resolveLink(l, func(id string) (string, bool) {
-			r, ok := f.roles[id]
-			if !ok {
-				return "", false
-			}
-			return r.Name, true
-		}, func(name string) (string, bool) {
-			for _, r := range f.roles {
-				if r.Name == name {
-					return r.ID, true
-				}
-			}
-			return "", false
-		}) {
-			http.Error(w, fmt.Sprintf("cannot find role %s%s", l.ID, l.Name), http.StatusBadRequest)
+	roleNames := make(map[string]string, len(f.roles))
+	for id, r := range f.roles {
+		roleNames[id] = r.Name
+	}
+	return resolveLinksOf(w, "policy", policies, policyNames) && resolveLinksOf(w, "role", roles, roleNames)
+}
+
+// resolveLinksOf resolves links to the objects of a kind, whose names by
+// ID are names, or answers 400 for the first link to nothing.
+func resolveLinksOf(w http.ResponseWriter, kind string, links []*api.ACLLink, names map[string]string) bool {
+	for _, l := range links {
+		if !resolveLink(l, names) {
+			http.Error(w, fmt.Sprintf("cannot find %s %s%s", kind, l.ID, l.Name), http.StatusBadRequest)
 			return false
 		}
 	}
 	return true
 }
 
-func resolveLink(l *api.ACLLink, nameOf, idOf func(string) (string, bool)) bool {
-	var ok bool
+// resolveLink fills in l's name from its ID or, without an ID, its ID
+// from its name; false when nothing has that ID or name.
+func resolveLink(l *api.ACLLink, names map[string]string) bool {
 	if l.ID != "" {
-		l.Name, ok = nameOf(l.ID)
-	} else {
-		l.ID, ok = idOf(l.Name)
+		var ok bool
+		l.Name, ok = names[l.ID]
+		return ok
 	}
-	return ok
+	for id, name := range names {
+		if name == l.Name {
+			l.ID = id
+			return true
+		}
+	}
+	return false
 }
 
 // decodeBody unmarshals a request body, or answers 400.

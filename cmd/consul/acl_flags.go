@@ -57,23 +57,39 @@ func (l *linkFlags) anyRoles() bool { return len(l.roleIDs)+len(l.roleNames) > 0
 // are, for the server to resolve, as Consul's CLI does; IDs may be
 // prefixes, resolved here.
 func (l *linkFlags) policies(c *api.Client) ([]*api.ACLLink, error) {
-	return resolveLinks(c, l.policyNames, l.policyIDs, "policy", policyID)
+	return resolveLinks(c, aclPolicy, l.policyNames, l.policyIDs)
 }
 
 // roles resolves the role flags into links, as policies does.
 func (l *linkFlags) roles(c *api.Client) ([]*api.ACLLink, error) {
-	return resolveLinks(c, l.roleNames, l.roleIDs, "role", roleID)
+	return resolveLinks(c, aclRole, l.roleNames, l.roleIDs)
 }
 
-func resolveLinks(c *api.Client, names, ids []string, kind string, resolve func(*api.Client, string) (string, error)) ([]*api.ACLLink, error) {
+// resolve resolves the policy flags, then the role flags, into links, or
+// reports why it cannot.
+func (l *linkFlags) resolve(u *ui, c *api.Client) (policies, roles []*api.ACLLink, ok bool) {
+	var err error
+	if policies, err = l.policies(c); err == nil {
+		roles, err = l.roles(c)
+	}
+	if err != nil {
+		u.error("%v", err)
+		return nil, nil, false
+	}
+	return policies, roles, true
+}
+
+// resolveLinks makes links of the objects of kind k named by names and by
+// ids, which may be prefixes.
+func resolveLinks(c *api.Client, k *aclKind, names, ids []string) ([]*api.ACLLink, error) {
 	var out []*api.ACLLink
 	for _, n := range names {
 		out = append(out, &api.ACLLink{Name: n})
 	}
 	for _, id := range ids {
-		full, err := resolve(c, id)
+		full, err := k.resolveID(c, id)
 		if err != nil {
-			return nil, fmt.Errorf("Error resolving %s ID %s: %v", kind, id, err)
+			return nil, fmt.Errorf("Error resolving %s ID %s: %v", k.name, id, err)
 		}
 		out = append(out, &api.ACLLink{ID: full})
 	}
@@ -114,13 +130,14 @@ func (f *identityFlags) register(fs *flag.FlagSet, what string) {
 // any tells whether any identity was given.
 func (f *identityFlags) any() bool { return len(f.services)+len(f.nodes) > 0 }
 
-// parse reads the flags' values.
-func (f *identityFlags) parse() ([]*api.ACLServiceIdentity, []*api.ACLNodeIdentity, error) {
+// parse reads the flags' values, or reports a malformed one.
+func (f *identityFlags) parse(u *ui) ([]*api.ACLServiceIdentity, []*api.ACLNodeIdentity, bool) {
 	var svcs []*api.ACLServiceIdentity
 	for _, v := range f.services {
 		name, dcs, hasDCs := strings.Cut(v, ":")
 		if name == "" || strings.Contains(dcs, ":") || hasDCs && dcs == "" {
-			return nil, nil, fmt.Errorf("Malformed -service-identity argument: %q", v)
+			u.error("Malformed -service-identity argument: %q", v)
+			return nil, nil, false
 		}
 		id := &api.ACLServiceIdentity{ServiceName: name}
 		if hasDCs {
@@ -132,11 +149,12 @@ func (f *identityFlags) parse() ([]*api.ACLServiceIdentity, []*api.ACLNodeIdenti
 	for _, v := range f.nodes {
 		name, dc, ok := strings.Cut(v, ":")
 		if !ok || name == "" || dc == "" || strings.Contains(dc, ":") {
-			return nil, nil, fmt.Errorf("Malformed -node-identity argument: %q", v)
+			u.error("Malformed -node-identity argument: %q", v)
+			return nil, nil, false
 		}
 		nodes = append(nodes, &api.ACLNodeIdentity{NodeName: name, Datacenter: dc})
 	}
-	return svcs, nodes, nil
+	return svcs, nodes, true
 }
 
 // loadRules reads the value of -rules as Consul's CLI does: "@FILE" for a

@@ -19,23 +19,16 @@ Usage: consul acl policy create -name=NAME [options]
 // runACLPolicyCreate is `consul acl policy create`.
 func runACLPolicyCreate(u *ui, args []string) int {
 	var (
-		hf                       httpFlags
-		out                      aclOutput
 		name, description, rules string
 		datacenters              stringsFlag
 	)
-	fs := newFlagSet("acl policy create")
-	fs.StringVar(&name, "name", "", "The new policy's `name`. Required.")
-	fs.StringVar(&description, "description", "", "A `description` of the policy.")
-	fs.Var(&datacenters, "valid-datacenter", "A `datacenter` the policy is valid in; all when not given. May be repeated.")
-	fs.StringVar(&rules, "rules", "", "The policy's `rules`: the rules, @FILE to read them from a file, or - for\nstandard input.")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclPolicyCreateHelp, args); done {
+	c := newACLCommand("acl policy create", aclPolicyCreateHelp, printsObjectMeta, false)
+	c.fs.StringVar(&name, "name", "", "The new policy's `name`. Required.")
+	c.fs.StringVar(&description, "description", "", "A `description` of the policy.")
+	c.fs.Var(&datacenters, "valid-datacenter", "A `datacenter` the policy is valid in; all when not given. May be repeated.")
+	c.fs.StringVar(&rules, "rules", "", "The policy's `rules`: the rules, @FILE to read them from a file, or - for\nstandard input.")
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	if name == "" {
 		u.error("Missing required '-name' flag")
@@ -46,7 +39,7 @@ func runACLPolicyCreate(u *ui, args []string) int {
 		u.error("Error loading rules: %v", err)
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
@@ -60,5 +53,5 @@ func runACLPolicyCreate(u *ui, args []string) int {
 		u.error("Failed to create new policy: %v", err)
 		return 1
 	}
-	return out.print(u, p, func() string { return prettyPolicy(p, out.meta) })
+	return c.out.print(u, policyObject(p))
 }

@@ -18,29 +18,22 @@ Usage: consul acl policy update [options] (-id=ID | -name=NAME)
 // runACLPolicyUpdate is `consul acl policy update`.
 func runACLPolicyUpdate(u *ui, args []string) int {
 	var (
-		hf                           httpFlags
-		out                          aclOutput
 		id, name, description, rules string
 		datacenters                  stringsFlag
 		noMerge                      bool
 	)
-	fs := newFlagSet("acl policy update")
-	fs.StringVar(&id, "id", "", "The `ID` of the policy to update, or a unique prefix of it.")
+	c := newACLCommand("acl policy update", aclPolicyUpdateHelp, printsObjectMeta, false)
+	fs := c.fs
+	aclPolicy.idFlag(fs, &id, "update")
 	fs.StringVar(&name, "name", "", "The policy's new `name`; without -id, the name of the policy to update.")
 	fs.StringVar(&description, "description", "", "The policy's new `description`.")
 	fs.Var(&datacenters, "valid-datacenter", "A `datacenter` the policy is valid in; replaces the current list. May be repeated.")
 	fs.StringVar(&rules, "rules", "", "The policy's new `rules`: the rules, @FILE to read them from a file, or - for\nstandard input.")
 	fs.BoolVar(&noMerge, "no-merge", false, "Replace every field of the policy with what is given, instead of keeping what is not.")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclPolicyUpdateHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
-	}
-	if id == "" && name == "" {
-		u.error("Must specify either the -id or -name parameters")
+	if !aclPolicy.requireID(u, id, name) {
 		return 1
 	}
 	text, err := loadRules(u.in, rules)
@@ -48,18 +41,12 @@ func runACLPolicyUpdate(u *ui, args []string) int {
 		u.error("Error loading rules: %v", err)
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
-	var full string
-	if id != "" {
-		full, err = policyID(client, id)
-	} else {
-		full, err = policyIDByName(client, name)
-	}
-	if err != nil {
-		u.error("Error determining policy ID: %v", err)
+	full, ok := aclPolicy.findID(u, client, id, name)
+	if !ok {
 		return 1
 	}
 
@@ -89,5 +76,5 @@ func runACLPolicyUpdate(u *ui, args []string) int {
 		u.error("Error updating policy %q: %v", full, err)
 		return 1
 	}
-	return out.print(u, updated, func() string { return prettyPolicy(updated, out.meta) })
+	return c.out.print(u, policyObject(updated))
 }

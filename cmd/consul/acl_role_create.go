@@ -21,24 +21,17 @@ Usage: consul acl role create -name=NAME [options]
 // runACLRoleCreate is `consul acl role create`.
 func runACLRoleCreate(u *ui, args []string) int {
 	var (
-		hf                httpFlags
-		out               aclOutput
 		links             linkFlags
 		idents            identityFlags
 		name, description string
 	)
-	fs := newFlagSet("acl role create")
-	fs.StringVar(&name, "name", "", "The new role's `name`. Required.")
-	fs.StringVar(&description, "description", "", "A `description` of the role.")
-	links.register(fs, "role", "", "link to", false)
-	idents.register(fs, "role")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclRoleCreateHelp, args); done {
+	c := newACLCommand("acl role create", aclRoleCreateHelp, printsObjectMeta, false)
+	c.fs.StringVar(&name, "name", "", "The new role's `name`. Required.")
+	c.fs.StringVar(&description, "description", "", "A `description` of the role.")
+	links.register(c.fs, "role", "", "link to", false)
+	idents.register(c.fs, "role")
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	if name == "" {
 		u.error("Missing required '-name' flag")
@@ -48,24 +41,23 @@ func runACLRoleCreate(u *ui, args []string) int {
 		u.error("Cannot create a role without specifying -policy-name, -policy-id, -service-identity, or -node-identity at least once")
 		return 1
 	}
-	svcs, nodes, err := idents.parse()
-	if err != nil {
-		u.error("%v", err)
-		return 1
-	}
-	client, ok := hf.client(u)
+	svcs, nodes, ok := idents.parse(u)
 	if !ok {
 		return 1
 	}
-	r := &api.ACLRole{Name: name, Description: description, ServiceIdentities: svcs, NodeIdentities: nodes}
-	if r.Policies, err = links.policies(client); err != nil {
-		u.error("%v", err)
+	client, ok := c.client(u)
+	if !ok {
 		return 1
 	}
-	created, _, err := client.ACL().RoleCreate(r, nil)
+	policies, _, ok := links.resolve(u, client)
+	if !ok {
+		return 1
+	}
+	created, _, err := client.ACL().RoleCreate(&api.ACLRole{Name: name, Description: description,
+		Policies: policies, ServiceIdentities: svcs, NodeIdentities: nodes}, nil)
 	if err != nil {
 		u.error("Failed to create new role: %v", err)
 		return 1
 	}
-	return out.print(u, created, func() string { return prettyRole(created, out.meta) })
+	return c.out.print(u, roleObject(created))
 }

@@ -19,49 +19,39 @@ Usage: consul acl role update [options] -id=ID
 // runACLRoleUpdate is `consul acl role update`.
 func runACLRoleUpdate(u *ui, args []string) int {
 	var (
-		hf                    httpFlags
-		out                   aclOutput
 		links                 linkFlags
 		idents                identityFlags
 		id, name, description string
 		noMerge               bool
 	)
-	fs := newFlagSet("acl role update")
-	fs.StringVar(&id, "id", "", "The `ID` of the role to update, or a unique prefix of it.")
-	fs.StringVar(&name, "name", "", "The role's new `name`.")
-	fs.StringVar(&description, "description", "", "The role's new `description`.")
-	links.register(fs, "role", "", "give", false)
-	idents.register(fs, "role")
-	fs.BoolVar(&noMerge, "no-merge", false, "Replace every field of the role with what is given, instead of merging.")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclRoleUpdateHelp, args); done {
+	c := newACLCommand("acl role update", aclRoleUpdateHelp, printsObjectMeta, false)
+	aclRole.idFlag(c.fs, &id, "update")
+	c.fs.StringVar(&name, "name", "", "The role's new `name`.")
+	c.fs.StringVar(&description, "description", "", "The role's new `description`.")
+	links.register(c.fs, "role", "", "give", false)
+	idents.register(c.fs, "role")
+	c.fs.BoolVar(&noMerge, "no-merge", false, "Replace every field of the role with what is given, instead of merging.")
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	if id == "" {
 		u.error("Cannot update a role without specifying the -id parameter")
 		return 1
 	}
-	svcs, nodes, err := idents.parse()
-	if err != nil {
-		u.error("%v", err)
-		return 1
-	}
-	client, ok := hf.client(u)
+	svcs, nodes, ok := idents.parse(u)
 	if !ok {
 		return 1
 	}
-	full, err := roleID(client, id)
-	if err != nil {
-		u.error("Error determining role ID: %v", err)
+	client, ok := c.client(u)
+	if !ok {
 		return 1
 	}
-	policies, err := links.policies(client)
-	if err != nil {
-		u.error("%v", err)
+	full, ok := aclRole.findID(u, client, id, "")
+	if !ok {
+		return 1
+	}
+	policies, _, ok := links.resolve(u, client)
+	if !ok {
 		return 1
 	}
 	// The current role is read even with -no-merge, to fail clearly when
@@ -72,7 +62,7 @@ func runACLRoleUpdate(u *ui, args []string) int {
 		return 1
 	}
 	if r == nil {
-		u.error("Role not found with ID %q", full)
+		u.error("%s", aclRole.notFound(full, ""))
 		return 1
 	}
 
@@ -95,7 +85,7 @@ func runACLRoleUpdate(u *ui, args []string) int {
 		u.error("Error updating role %q: %v", full, err)
 		return 1
 	}
-	return out.print(u, updated, func() string { return prettyRole(updated, out.meta) })
+	return c.out.print(u, roleObject(updated))
 }
 
 // mergeServiceIdentities adds identities to list; one for a service

@@ -24,15 +24,14 @@ Usage: consul acl token create [options]
 // runACLTokenCreate is `consul acl token create`.
 func runACLTokenCreate(u *ui, args []string) int {
 	var (
-		hf                            httpFlags
-		out                           aclOutput
 		links                         linkFlags
 		idents                        identityFlags
 		accessor, secret, description string
 		local                         bool
 		expiresTTL                    time.Duration
 	)
-	fs := newFlagSet("acl token create")
+	c := newACLCommand("acl token create", aclTokenCreateHelp, printsObjectMeta, false)
+	fs := c.fs
 	fs.StringVar(&accessor, "accessor", "", "Create the token with this accessor `ID`, a UUID; generated if not given.")
 	fs.StringVar(&secret, "secret", "", "Create the token with this secret `ID`, a UUID; generated if not given.")
 	fs.StringVar(&description, "description", "", "A `description` of the token.")
@@ -40,13 +39,8 @@ func runACLTokenCreate(u *ui, args []string) int {
 	fs.DurationVar(&expiresTTL, "expires-ttl", 0, "How long the token is valid for (a `duration` such as 24h); for ever if not given.")
 	links.register(fs, "token", "", "link to", true)
 	idents.register(fs, "token")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclTokenCreateHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	if expiresTTL < 0 {
 		u.error("Invalid -expires-ttl: %v is negative", expiresTTL)
@@ -56,37 +50,33 @@ func runACLTokenCreate(u *ui, args []string) int {
 		u.error("Cannot create a token without specifying -policy-name, -policy-id, -role-name, -role-id, -service-identity, or -node-identity at least once")
 		return 1
 	}
-	svcs, nodes, err := idents.parse()
-	if err != nil {
-		u.error("%v", err)
-		return 1
-	}
-
-	client, ok := hf.client(u)
+	svcs, nodes, ok := idents.parse(u)
 	if !ok {
 		return 1
 	}
-	t := &api.ACLToken{
+
+	client, ok := c.client(u)
+	if !ok {
+		return 1
+	}
+	policies, roles, ok := links.resolve(u, client)
+	if !ok {
+		return 1
+	}
+	created, _, err := client.ACL().TokenCreate(&api.ACLToken{
 		AccessorID:        accessor,
 		SecretID:          secret,
 		Description:       description,
 		Local:             local,
 		ExpirationTTL:     expiresTTL,
+		Policies:          policies,
+		Roles:             roles,
 		ServiceIdentities: svcs,
 		NodeIdentities:    nodes,
-	}
-	if t.Policies, err = links.policies(client); err != nil {
-		u.error("%v", err)
-		return 1
-	}
-	if t.Roles, err = links.roles(client); err != nil {
-		u.error("%v", err)
-		return 1
-	}
-	created, _, err := client.ACL().TokenCreate(t, nil)
+	}, nil)
 	if err != nil {
 		u.error("Failed to create new token: %v", err)
 		return 1
 	}
-	return out.print(u, created, func() string { return prettyToken(created, out.meta) })
+	return c.out.print(u, tokenObject(created))
 }

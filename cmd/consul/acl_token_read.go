@@ -1,9 +1,5 @@
 package main
 
-import (
-	"github.com/hashicorp/consul/api"
-)
-
 const aclTokenReadHelp = `
 Usage: consul acl token read [options] (-id=ID | -self)
 
@@ -15,24 +11,18 @@ Usage: consul acl token read [options] (-id=ID | -self)
       $ consul acl token read -self
 `
 
-// runACLTokenRead is `consul acl token read`.
+// runACLTokenRead is `consul acl token read`. Unlike policies and roles
+// (aclKind.runRead), a token is named by -id or -self, not by -name.
 func runACLTokenRead(u *ui, args []string) int {
 	var (
-		hf   httpFlags
-		out  aclOutput
 		id   string
 		self bool
 	)
-	fs := newFlagSet("acl token read")
-	fs.StringVar(&id, "id", "", "The accessor `ID` of the token to read, or a unique prefix of it.")
-	fs.BoolVar(&self, "self", false, "Read the token this request is made with, instead of -id.")
-	out.register(fs, true)
-	hf.register(fs, true)
-	if code, done := parseFlags(u, fs, aclTokenReadHelp, args); done {
+	c := newACLCommand("acl token read", aclTokenReadHelp, printsObjectMeta, true)
+	aclToken.idFlag(c.fs, &id, "read")
+	c.fs.BoolVar(&self, "self", false, "Read the token this request is made with, instead of -id.")
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	switch {
 	case id == "" && !self:
@@ -42,28 +32,27 @@ func runACLTokenRead(u *ui, args []string) int {
 		u.error("Cannot use both -id and -self")
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
 
-	var t *api.ACLToken
 	if self {
-		var err error
-		if t, _, err = client.ACL().TokenReadSelf(hf.queryOptions()); err != nil {
+		t, _, err := client.ACL().TokenReadSelf(c.http.queryOptions())
+		if err != nil {
 			u.error("Error reading token: %v", err)
 			return 1
 		}
-	} else {
-		accessor, err := tokenAccessorID(client, id)
-		if err != nil {
-			u.error("Error determining token ID: %v", err)
-			return 1
-		}
-		if t, _, err = client.ACL().TokenRead(accessor, hf.queryOptions()); err != nil {
-			u.error("Error reading token %q: %v", accessor, err)
-			return 1
-		}
+		return c.out.print(u, tokenObject(t))
 	}
-	return out.print(u, t, func() string { return prettyToken(t, out.meta) })
+	accessor, ok := aclToken.findID(u, client, id, "")
+	if !ok {
+		return 1
+	}
+	obj, err := aclToken.read(client, accessor, c.http.queryOptions())
+	if err != nil {
+		u.error("Error reading token %q: %v", accessor, err)
+		return 1
+	}
+	return c.out.print(u, obj)
 }

@@ -22,15 +22,14 @@ Usage: consul acl token update [options] -id=ID
 // runACLTokenUpdate is `consul acl token update`.
 func runACLTokenUpdate(u *ui, args []string) int {
 	var (
-		hf                        httpFlags
-		out                       aclOutput
 		set, add                  linkFlags
 		idents                    identityFlags
 		id, description           string
 		mergePolicies, mergeRoles bool
 	)
-	fs := newFlagSet("acl token update")
-	fs.StringVar(&id, "id", "", "The accessor `ID` of the token to update, or a unique prefix of it.")
+	c := newACLCommand("acl token update", aclTokenUpdateHelp, printsObjectMeta, false)
+	fs := c.fs
+	aclToken.idFlag(fs, &id, "update")
 	fs.StringVar(&description, "description", "", "A new `description` of the token; kept when not given.")
 	set.register(fs, "token", "", "give", true)
 	add.register(fs, "token", "append-", "add to", true)
@@ -41,13 +40,8 @@ func runACLTokenUpdate(u *ui, args []string) int {
 		"Add the -role-id and -role-name roles to the token's instead of replacing them.\n"+
 			"Deprecated in Consul for -append-role-id and -append-role-name.")
 	idents.register(fs, "token")
-	out.register(fs, true)
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, aclTokenUpdateHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
-	}
-	if !noArgs(u, fs.Args()) || !out.check(u) {
-		return 1
 	}
 	switch {
 	case id == "":
@@ -64,19 +58,17 @@ func runACLTokenUpdate(u *ui, args []string) int {
 			"To append to existing roles, use -append-role-id or -append-role-name.")
 		return 1
 	}
-	svcs, nodes, err := idents.parse()
-	if err != nil {
-		u.error("%v", err)
-		return 1
-	}
-
-	client, ok := hf.client(u)
+	svcs, nodes, ok := idents.parse(u)
 	if !ok {
 		return 1
 	}
-	accessor, err := tokenAccessorID(client, id)
-	if err != nil {
-		u.error("Error determining token ID: %v", err)
+
+	client, ok := c.client(u)
+	if !ok {
+		return 1
+	}
+	accessor, ok := aclToken.findID(u, client, id, "")
+	if !ok {
 		return 1
 	}
 	t, _, err := client.ACL().TokenRead(accessor, nil)
@@ -112,7 +104,7 @@ func runACLTokenUpdate(u *ui, args []string) int {
 		u.error("Failed to update token %s: %v", accessor, err)
 		return 1
 	}
-	return out.print(u, updated, func() string { return prettyToken(updated, out.meta) })
+	return c.out.print(u, tokenObject(updated))
 }
 
 // updateLinks returns a token's policies or roles after an update: those

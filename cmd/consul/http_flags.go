@@ -58,3 +58,32 @@ func (h *httpFlags) client(u *ui) (*api.Client, bool) {
 func (h *httpFlags) queryOptions() *api.QueryOptions {
 	return &api.QueryOptions{AllowStale: h.stale}
 }
+
+// httpCommand is the start that every command talking to an agent shares:
+// a flag set holding the HTTP flags beside the command's own, and the help
+// text its usage prints.
+type httpCommand struct {
+	fs   *flag.FlagSet
+	http httpFlags
+	help string
+}
+
+// newHTTPCommand returns the start of the command called name ("kv get"),
+// with the HTTP flags registered; -stale only when the command reads. The
+// command adds its own flags to fs before parse.
+func newHTTPCommand(name, help string, reads bool) *httpCommand {
+	c := &httpCommand{fs: newFlagSet(name), help: help}
+	c.http.register(c.fs, reads)
+	return c
+}
+
+// parse parses args as parseFlags does: done after -help or a bad flag,
+// with the exit code to return.
+func (c *httpCommand) parse(u *ui, args []string) (code int, done bool) {
+	return parseFlags(u, c.fs, c.help, args)
+}
+
+// client builds the API client from the HTTP flags, as httpFlags.client.
+func (c *httpCommand) client(u *ui) (*api.Client, bool) {
+	return c.http.client(u)
+}

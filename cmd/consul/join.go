@@ -12,23 +12,19 @@ Usage: consul join [options] ADDRESS...
 
 // runJoin is `consul join`.
 func runJoin(u *ui, args []string) int {
-	var (
-		hf  httpFlags
-		wan bool
-	)
-	fs := newFlagSet("join")
-	fs.BoolVar(&wan, "wan", false, "Join the WAN pool instead (this agent has none: the agent refuses).")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, joinHelp, args); done {
+	var wan bool
+	c := newHTTPCommand("join", joinHelp, false)
+	c.fs.BoolVar(&wan, "wan", false, "Join the WAN pool instead (this agent has none: the agent refuses).")
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	addrs := fs.Args()
+	addrs := c.fs.Args()
 	if len(addrs) == 0 {
 		u.error("At least one address to join must be specified.\n")
-		u.error("%s", usage(joinHelp, flagDefaults(fs)))
+		u.error("%s", usage(c.help, flagDefaults(c.fs)))
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

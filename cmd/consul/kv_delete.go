@@ -23,16 +23,15 @@ Usage: consul kv delete [options] KEY_OR_PREFIX
 // runKVDelete is `consul kv delete`.
 func runKVDelete(u *ui, args []string) int {
 	var (
-		hf           httpFlags
 		cas, recurse bool
 		modifyIndex  uint64
 	)
-	fs := newFlagSet("kv delete")
+	c := newHTTPCommand("kv delete", kvDeleteHelp, false)
+	fs := c.fs
 	fs.BoolVar(&cas, "cas", false, "Delete only if the key's ModifyIndex equals -modify-index (Check-And-Set).")
 	fs.Uint64Var(&modifyIndex, "modify-index", 0, "The ModifyIndex `index` -cas compares against.")
 	fs.BoolVar(&recurse, "recurse", false, "Delete every key under the prefix.")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, kvDeleteHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
 	}
 
@@ -58,7 +57,7 @@ func runKVDelete(u *ui, args []string) int {
 		return 1
 	}
 
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

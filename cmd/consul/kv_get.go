@@ -28,18 +28,17 @@ Usage: consul kv get [options] [KEY_OR_PREFIX]
 // runKVGet is `consul kv get`.
 func runKVGet(u *ui, args []string) int {
 	var (
-		hf                               httpFlags
 		b64, detailed, keysOnly, recurse bool
 		separator                        string
 	)
-	fs := newFlagSet("kv get")
+	c := newHTTPCommand("kv get", kvGetHelp, true)
+	fs := c.fs
 	fs.BoolVar(&b64, "base64", false, "Print values base64-encoded.")
 	fs.BoolVar(&detailed, "detailed", false, "Print each key's metadata (CreateIndex, ModifyIndex, Flags, ...) with its value.")
 	fs.BoolVar(&keysOnly, "keys", false, "List the keys under the prefix, without their values.")
 	fs.BoolVar(&recurse, "recurse", false, "Print every key under the prefix, with its value.")
 	fs.StringVar(&separator, "separator", "/", "With -keys, list keys only up to the next occurrence of this `string`.")
-	hf.register(fs, true)
-	if code, done := parseFlags(u, fs, kvGetHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
 	}
 
@@ -52,7 +51,7 @@ func runKVGet(u *ui, args []string) int {
 		return 1
 	}
 
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
@@ -60,7 +59,7 @@ func runKVGet(u *ui, args []string) int {
 
 	switch {
 	case keysOnly:
-		keys, _, err := kv.Keys(key, separator, hf.queryOptions())
+		keys, _, err := kv.Keys(key, separator, c.http.queryOptions())
 		if err != nil {
 			u.error("Error querying Consul agent: %v", err)
 			return 1
@@ -69,7 +68,7 @@ func runKVGet(u *ui, args []string) int {
 			u.info("%s", k)
 		}
 	case recurse:
-		pairs, _, err := kv.List(key, hf.queryOptions())
+		pairs, _, err := kv.List(key, c.http.queryOptions())
 		if err != nil {
 			u.error("Error querying Consul agent: %v", err)
 			return 1
@@ -85,7 +84,7 @@ func runKVGet(u *ui, args []string) int {
 			u.info("%s:%s", p.Key, formatValue(p.Value, b64))
 		}
 	default:
-		p, _, err := kv.Get(key, hf.queryOptions())
+		p, _, err := kv.Get(key, c.http.queryOptions())
 		if err != nil {
 			u.error("Error querying Consul agent: %v", err)
 			return 1

@@ -31,12 +31,12 @@ Usage: consul kv put [options] KEY [DATA]
 // runKVPut is `consul kv put`.
 func runKVPut(u *ui, args []string) int {
 	var (
-		hf                         httpFlags
 		cas, b64, acquire, release bool
 		modifyIndex, kvFlags       uint64
 		session                    string
 	)
-	fs := newFlagSet("kv put")
+	c := newHTTPCommand("kv put", kvPutHelp, false)
+	fs := c.fs
 	fs.BoolVar(&cas, "cas", false, "Write only if the key's ModifyIndex equals -modify-index (Check-And-Set).")
 	fs.Uint64Var(&modifyIndex, "modify-index", 0, "The ModifyIndex `index` -cas compares against; 0 means the key must not exist.")
 	fs.Uint64Var(&kvFlags, "flags", 0, "An unsigned integer (`flags`) stored with the key, for the application's own use.")
@@ -44,8 +44,7 @@ func runKVPut(u *ui, args []string) int {
 	fs.StringVar(&session, "session", "", "The `session` ID to lock the key with (-acquire) or unlock it from (-release).")
 	fs.BoolVar(&acquire, "acquire", false, "Write the key and lock it with -session, if no other session holds it.")
 	fs.BoolVar(&release, "release", false, "Write the key and unlock it, if -session holds it.")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, kvPutHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
 	}
 
@@ -77,7 +76,7 @@ func runKVPut(u *ui, args []string) int {
 		return 1
 	}
 
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

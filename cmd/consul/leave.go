@@ -11,17 +11,15 @@ Usage: consul leave [options]
 
 // runLeave is `consul leave`.
 func runLeave(u *ui, args []string) int {
-	var hf httpFlags
-	fs := newFlagSet("leave")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, leaveHelp, args); done {
+	c := newHTTPCommand("leave", leaveHelp, false)
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		u.error("Error found unexpected args: %v", fs.Args())
+	if c.fs.NArg() > 0 {
+		u.error("Error found unexpected args: %v", c.fs.Args())
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

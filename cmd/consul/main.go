@@ -91,9 +91,9 @@ var commands = map[string]command{
 	},
 	"acl token create": {synopsis: "Create an ACL token", run: runACLTokenCreate},
 	"acl token read":   {synopsis: "Read an ACL token", run: runACLTokenRead},
-	"acl token list":   {synopsis: "List ACL tokens", run: runACLTokenList},
+	"acl token list":   {synopsis: "List ACL tokens", run: aclToken.runList},
 	"acl token update": {synopsis: "Update an ACL token", run: runACLTokenUpdate},
-	"acl token delete": {synopsis: "Delete an ACL token", run: runACLTokenDelete},
+	"acl token delete": {synopsis: "Delete an ACL token", run: aclToken.runDelete},
 	"acl token clone":  {synopsis: "Clone an ACL token", run: runACLTokenClone},
 	"acl policy": {
 		synopsis: "Manage Consul's ACL policies",
@@ -102,10 +102,10 @@ var commands = map[string]command{
 			"  rules that tokens and roles link to.",
 	},
 	"acl policy create": {synopsis: "Create an ACL policy", run: runACLPolicyCreate},
-	"acl policy read":   {synopsis: "Read an ACL policy", run: runACLPolicyRead},
-	"acl policy list":   {synopsis: "List ACL policies", run: runACLPolicyList},
+	"acl policy read":   {synopsis: "Read an ACL policy", run: aclPolicy.runRead},
+	"acl policy list":   {synopsis: "List ACL policies", run: aclPolicy.runList},
 	"acl policy update": {synopsis: "Update an ACL policy", run: runACLPolicyUpdate},
-	"acl policy delete": {synopsis: "Delete an ACL policy", run: runACLPolicyDelete},
+	"acl policy delete": {synopsis: "Delete an ACL policy", run: aclPolicy.runDelete},
 	"acl role": {
 		synopsis: "Manage Consul's ACL roles",
 		help: "Usage: consul acl role <subcommand> [options] [args]\n\n" +
@@ -113,10 +113,10 @@ var commands = map[string]command{
 			"  policies and identities that tokens link to.",
 	},
 	"acl role create": {synopsis: "Create an ACL role", run: runACLRoleCreate},
-	"acl role read":   {synopsis: "Read an ACL role", run: runACLRoleRead},
-	"acl role list":   {synopsis: "List ACL roles", run: runACLRoleList},
+	"acl role read":   {synopsis: "Read an ACL role", run: aclRole.runRead},
+	"acl role list":   {synopsis: "List ACL roles", run: aclRole.runList},
 	"acl role update": {synopsis: "Update an ACL role", run: runACLRoleUpdate},
-	"acl role delete": {synopsis: "Delete an ACL role", run: runACLRoleDelete},
+	"acl role delete": {synopsis: "Delete an ACL role", run: aclRole.runDelete},
 
 	"operator": {
 		synopsis: "Provides cluster-level tools for Consul operators",

@@ -28,21 +28,19 @@ Usage: consul members [options]
 // runMembers is `consul members`.
 func runMembers(u *ui, args []string) int {
 	var (
-		hf                httpFlags
 		detailed, wan     bool
 		statusRe, segment string
 	)
-	fs := newFlagSet("members")
+	c := newHTTPCommand("members", membersHelp, false)
+	fs := c.fs
 	fs.BoolVar(&detailed, "detailed", false, "Show every tag of each member instead of the summary columns.")
 	fs.StringVar(&statusRe, "status", ".*", "Show only the members whose status matches this `regexp`.")
 	fs.BoolVar(&wan, "wan", false, "List the WAN pool instead (this agent has none: the agent refuses).")
 	fs.StringVar(&segment, "segment", api.AllSegments, "Show only the members of this network `segment`.")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, membersHelp, args); done {
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		u.error("Too many arguments (expected 0, got %d)", fs.NArg())
+	if !noArgs(u, fs.Args()) {
 		return 1
 	}
 	re, err := regexp.Compile(statusRe)
@@ -50,7 +48,7 @@ func runMembers(u *ui, args []string) int {
 		u.error("Failed to compile status regexp: %v", err)
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

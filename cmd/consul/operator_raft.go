@@ -15,21 +15,18 @@ Usage: consul operator raft list-peers [options]
 
 // runRaftListPeers is `consul operator raft list-peers`.
 func runRaftListPeers(u *ui, args []string) int {
-	var hf httpFlags
-	fs := newFlagSet("operator raft list-peers")
-	hf.register(fs, true)
-	if code, done := parseFlags(u, fs, raftListPeersHelp, args); done {
+	c := newHTTPCommand("operator raft list-peers", raftListPeersHelp, true)
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		u.error("Too many arguments (expected 0, got %d)", fs.NArg())
+	if !noArgs(u, c.fs.Args()) {
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
-	conf, err := client.Operator().RaftGetConfiguration(hf.queryOptions())
+	conf, err := client.Operator().RaftGetConfiguration(c.http.queryOptions())
 	if err != nil {
 		u.error("Error getting peers: %v", err)
 		return 1
@@ -58,24 +55,21 @@ Usage: consul operator raft remove-peer [options] (-id=ID | -address=IP:PORT)
 
 // runRaftRemovePeer is `consul operator raft remove-peer`.
 func runRaftRemovePeer(u *ui, args []string) int {
-	var hf httpFlags
 	var id, address string
-	fs := newFlagSet("operator raft remove-peer")
-	hf.register(fs, false)
-	fs.StringVar(&id, "id", "", "The Raft ID of the server to remove.")
-	fs.StringVar(&address, "address", "", "The address (IP:port) of the server to remove.")
-	if code, done := parseFlags(u, fs, raftRemovePeerHelp, args); done {
+	c := newHTTPCommand("operator raft remove-peer", raftRemovePeerHelp, false)
+	c.fs.StringVar(&id, "id", "", "The Raft ID of the server to remove.")
+	c.fs.StringVar(&address, "address", "", "The address (IP:port) of the server to remove.")
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		u.error("Too many arguments (expected 0, got %d)", fs.NArg())
+	if !noArgs(u, c.fs.Args()) {
 		return 1
 	}
 	if (id == "") == (address == "") {
 		u.error("Error! Exactly one of -id and -address must be given")
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,9 +69,8 @@ func runSnapshotInspect(u *ui, args []string) int {
 		return 1
 	}
 
-	f, err := os.Open(file)
-	if err != nil {
-		u.error("Error opening snapshot file: %v", err)
+	f, ok := openSnapshotFile(u, file)
+	if !ok {
 		return 1
 	}
 	defer f.Close()

@@ -1,6 +1,6 @@
 package main
 
-import "os"
+import "github.com/hashicorp/consul/api"
 
 const snapshotRestoreHelp = `
 Usage: consul snapshot restore [options] FILE
@@ -15,34 +15,20 @@ Usage: consul snapshot restore [options] FILE
 
 // runSnapshotRestore is `consul snapshot restore`.
 func runSnapshotRestore(u *ui, args []string) int {
-	var hf httpFlags
-	fs := newFlagSet("snapshot restore")
-	hf.register(fs, false)
-	if code, done := parseFlags(u, fs, snapshotRestoreHelp, args); done {
-		return code
-	}
-	file, ok := oneArg(u, fs.Args(), "FILE")
-	if !ok {
-		return 1
-	}
-	client, ok := hf.client(u)
-	if !ok {
-		return 1
-	}
-
-	// The file is sent as it is, not checked here first: the server checks
-	// it anyway, and the server is to accept Consul's own archive format
-	// (gzipped tar), which snapshot.Verify rejects.
-	f, err := os.Open(file)
-	if err != nil {
-		u.error("Error opening snapshot file: %v", err)
-		return 1
-	}
-	defer f.Close()
-	if err := client.Snapshot().Restore(nil, f); err != nil {
-		u.error("Error restoring snapshot: %v", err)
-		return 1
-	}
-	u.info("Restored snapshot")
-	return 0
+	return runWithFile(u, args, "snapshot restore", snapshotRestoreHelp, false, func(client *api.Client, _ *api.QueryOptions, file string) int {
+		// The file is sent as it is, not checked here first: the server
+		// checks it anyway, and the server is to accept Consul's own archive
+		// format (gzipped tar), which snapshot.Verify rejects.
+		f, ok := openSnapshotFile(u, file)
+		if !ok {
+			return 1
+		}
+		defer f.Close()
+		if err := client.Snapshot().Restore(nil, f); err != nil {
+			u.error("Error restoring snapshot: %v", err)
+			return 1
+		}
+		u.info("Restored snapshot")
+		return 0
+	})
 }

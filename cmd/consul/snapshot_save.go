@@ -34,33 +34,50 @@ const partSuffix = ".part"
 
 // runSnapshotSave is `consul snapshot save`.
 func runSnapshotSave(u *ui, args []string) int {
-	var hf httpFlags
-	fs := newFlagSet("snapshot save")
-	hf.register(fs, true)
-	if code, done := parseFlags(u, fs, snapshotSaveHelp, args); done {
+	return runWithFile(u, args, "snapshot save", snapshotSaveHelp, true, func(client *api.Client, q *api.QueryOptions, file string) int {
+		// An interrupted save must still remove its partial file, so the
+		// signals that would kill the process cancel the transfer instead.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+
+		index, err := saveSnapshot(ctx, client, q, file)
+		if err != nil {
+			u.error("%v", err)
+			return 1
+		}
+		u.info("Saved and verified snapshot to index %d", index)
+		return 0
+	})
+}
+
+// runWithFile runs snapshot save or restore, the commands that take the
+// HTTP flags (-stale when reads) and one FILE argument: it parses them,
+// builds the client, and returns what do returns with them.
+func runWithFile(u *ui, args []string, name, help string, reads bool, do func(client *api.Client, q *api.QueryOptions, file string) int) int {
+	c := newHTTPCommand(name, help, reads)
+	if code, done := c.parse(u, args); done {
 		return code
 	}
-	file, ok := oneArg(u, fs.Args(), "FILE")
+	file, ok := oneArg(u, c.fs.Args(), "FILE")
 	if !ok {
 		return 1
 	}
-	client, ok := hf.client(u)
+	client, ok := c.client(u)
 	if !ok {
 		return 1
 	}
+	return do(client, c.http.queryOptions(), file)
+}
 
-	// An interrupted save must still remove its partial file, so the
-	// signals that would kill the process cancel the transfer instead.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	index, err := saveSnapshot(ctx, client, hf.queryOptions(), file)
+// openSnapshotFile opens a snapshot file to read, or reports why it
+// cannot.
+func openSnapshotFile(u *ui, file string) (*os.File, bool) {
+	f, err := os.Open(file)
 	if err != nil {
-		u.error("%v", err)
-		return 1
+		u.error("Error opening snapshot file: %v", err)
+		return nil, false
 	}
-	u.info("Saved and verified snapshot to index %d", index)
-	return 0
+	return f, true
 }
 
 // saveSnapshot downloads a snapshot into file and returns its Raft index.

@@ -87,3 +87,20 @@ func (c *httpCommand) parse(u *ui, args []string) (code int, done bool) {
 func (c *httpCommand) client(u *ui) (*api.Client, bool) {
 	return c.http.client(u)
 }
+
+// start is the whole prologue of a command that takes no arguments:
+// parse, refuse positional arguments, build the client. When it reports
+// false, the command ends with the exit code it returns.
+func (c *httpCommand) start(u *ui, args []string) (*api.Client, int, bool) {
+	if code, done := c.parse(u, args); done {
+		return nil, code, false
+	}
+	if !noArgs(u, c.fs.Args()) {
+		return nil, 1, false
+	}
+	client, ok := c.client(u)
+	if !ok {
+		return nil, 1, false
+	}
+	return client, 0, true
+}

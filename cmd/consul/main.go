@@ -118,6 +118,15 @@ var commands = map[string]command{
 	"acl role update": {synopsis: "Update an ACL role", run: runACLRoleUpdate},
 	"acl role delete": {synopsis: "Delete an ACL role", run: aclRole.runDelete},
 
+	"catalog": {
+		synopsis: "Interact with the catalog",
+		help: "Usage: consul catalog <subcommand> [options]\n\n" +
+			"  Lists the datacenters, nodes and services of the catalog.",
+	},
+	"catalog datacenters": {synopsis: "Lists all known datacenters", run: runCatalogDatacenters},
+	"catalog nodes":       {synopsis: "Lists all nodes in the given datacenter", run: runCatalogNodes},
+	"catalog services":    {synopsis: "Lists all registered services in a datacenter", run: runCatalogServices},
+
 	"operator": {
 		synopsis: "Provides cluster-level tools for Consul operators",
 		help: "Usage: consul operator <subcommand> [options]\n\n" +

@@ -338,6 +338,11 @@ node "n1" { policy = "write" }`))
 		Service: &api.AgentService{Service: "db"}}, nil); !is403(err) {
 		t.Fatalf("register db with a web token: %v", err)
 	}
+	// SkipNodeUpdate does not let a token create a node it cannot write.
+	if _, err := writer.Catalog().Register(&api.CatalogRegistration{Node: "n-new", Address: "10.0.0.9", SkipNodeUpdate: true,
+		Service: &api.AgentService{ID: "web-10", Service: "web"}}, nil); !is403(err) {
+		t.Fatalf("new node through SkipNodeUpdate: %v", err)
+	}
 	// A check on someone else's service needs write on that service.
 	if _, err := writer.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1", SkipNodeUpdate: true,
 		Check: &api.AgentCheck{CheckID: "db-probe", ServiceID: "db-1", Status: api.HealthCritical}}, nil); !is403(err) {

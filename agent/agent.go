@@ -31,6 +31,9 @@ type Agent struct {
 	httpServer *http.Server
 	httpDone   chan struct{}
 
+	// local is the agent's own services and checks (local_services.go).
+	local *localAgent
+
 	// retryJoin runs -retry-join (retry_join.go); closing retryStop ends
 	// it, and retryDone is closed when it has ended.
 	retryStop     chan struct{}
@@ -114,6 +117,11 @@ func (a *Agent) Start() error {
 		return fmt.Errorf("agent: listen on HTTP address: %w", err)
 	}
 	a.server, a.httpLn = srv, ln
+	if err := a.startLocal(); err != nil {
+		ln.Close()
+		srv.Shutdown()
+		return err
+	}
 	a.httpServer = &http.Server{
 		Handler:           a.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -158,6 +166,8 @@ func (a *Agent) stopped(reason error) {
 func (a *Agent) Leave() error {
 	a.leaveOnce.Do(func() {
 		a.logger.Info("leaving the cluster gracefully")
+		// Once left, the node must not come back into the catalog.
+		a.local.stop()
 		if err := a.server.Leave(); err != nil {
 			a.leaveErr = err
 			return
@@ -184,9 +194,14 @@ func (a *Agent) Shutdown() error {
 		return nil
 	}
 	a.stopRetryJoin()
+	// Anti-entropy is told first, so that it starts nothing new on a
+	// server going away; the server then cuts short a request of its
+	// waiting for a leader.
+	a.local.signalStop()
 	// The server goes first: that wakes blocking queries, so the HTTP
 	// requests in flight end promptly.
 	err := a.server.Shutdown()
+	a.local.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), httpShutdownGrace)
 	defer cancel()
 	if a.httpServer.Shutdown(ctx) != nil {

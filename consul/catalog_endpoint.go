@@ -26,10 +26,14 @@ func (c *Catalog) Register(args *structs.RegisterRequest, reply *struct{}) error
 	if args.Service != nil && args.Service.Service == "" {
 		return fmt.Errorf("%w: Must provide service name", structs.ErrBadRequest)
 	}
-	if err := c.srv.authorize(args.Token, func(z acl.Authorizer) bool { return registerAllowed(z, args, c.serviceName) }); err != nil {
+	_, node, _, err := c.srv.fsm.State().NodeServices(nil, args.Node)
+	if err != nil {
 		return err
 	}
-	_, err := c.srv.raftApply(structs.RegisterRequestType, args)
+	if err := c.srv.authorize(args.Token, func(z acl.Authorizer) bool { return registerAllowed(z, args, c.serviceName, node != nil) }); err != nil {
+		return err
+	}
+	_, err = c.srv.raftApply(structs.RegisterRequestType, args)
 	return err
 }
 
@@ -47,8 +51,10 @@ func (c *Catalog) serviceName(node, id string) string {
 // registerAllowed is Consul's rule: node:write to change the node,
 // service:write for the service and for checks of a service (registered
 // with it or before), node:write for node checks.
-func registerAllowed(z acl.Authorizer, args *structs.RegisterRequest, serviceName func(node, id string) string) bool {
-	if !args.SkipNodeUpdate && !z.NodeWrite(args.Node) {
+func registerAllowed(z acl.Authorizer, args *structs.RegisterRequest, serviceName func(node, id string) string, nodeExists bool) bool {
+	// SkipNodeUpdate spares node:write only for a node that exists:
+	// otherwise the registration creates it.
+	if (!args.SkipNodeUpdate || !nodeExists) && !z.NodeWrite(args.Node) {
 		return false
 	}
 	if args.Service != nil && !z.ServiceWrite(args.Service.Service) {

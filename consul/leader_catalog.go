@@ -15,9 +15,6 @@ import (
 // deregistered. Nodes registered without serfHealth are external and left
 // alone. It writes only what differs, so a quiet cluster stays quiet.
 
-// consulServiceName is the service every server registers.
-const consulServiceName = "consul"
-
 // Outputs of serfHealth, Consul's texts.
 const (
 	serfAliveOutput  = "Agent alive and reachable"
@@ -82,7 +79,7 @@ func (s *Server) ensureMemberInCatalog(m serf.Member, status, output string) err
 		},
 	}
 	if info, ok := parseServer(m); ok {
-		req.Service = &structs.NodeService{ID: consulServiceName, Service: consulServiceName, Port: info.Addr.Port}
+		req.Service = &structs.NodeService{ID: structs.ConsulServiceID, Service: structs.ConsulServiceID, Port: info.Addr.Port}
 	}
 	if node != nil && node.Address == req.Address && node.ID == req.ID && serfCheckIs(checks, status, output) &&
 		(req.Service == nil || hasService(svcs, req.Service)) {

@@ -488,7 +488,7 @@ func TestLeaderKeepsServersInCatalog(t *testing.T) {
 	c := newTestCluster(t, 3, 3)
 	leader := c.waitForStableLeader("s1", "s2", "s3")
 	waitFor(t, 15*time.Second, func() error {
-		_, csn, err := leader.fsm.State().CheckServiceNodes(nil, consulServiceName)
+		_, csn, err := leader.fsm.State().CheckServiceNodes(nil, structs.ConsulServiceID)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,11 @@
 // order of precedence (flags win).
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/consulcompat/consul/structs"
+)
 
 // Config is the agent's whole configuration after loading.
 type Config struct {
@@ -54,6 +58,26 @@ type Config struct {
 	// ReconcileInterval and other timings stay at their defaults for now.
 	RaftSnapshotInterval  time.Duration
 	RaftSnapshotThreshold uint64
+
+	// Services are the services the agent registers at start (the service
+	// and services keys), with their checks.
+	Services []*structs.ServiceDefinition
+	// Checks are the checks the agent registers at start, on the node or
+	// on one of Services (the check and checks keys).
+	Checks []*structs.CheckDefinition
+
+	// AEInterval is the period of anti-entropy's full sync of the local
+	// services and checks to the catalog; 0 means Consul's 60s. No key
+	// or flag sets it, as in Consul; tests shorten it.
+	AEInterval time.Duration
+	// CheckReapInterval is how often the agent looks for services to
+	// deregister after a check was critical for longer than its
+	// deregister_critical_service_after; 0 means Consul's 30s. Not
+	// settable from files or flags, as in Consul.
+	CheckReapInterval time.Duration
+	// CheckDeregisterIntervalMin is the least deregister_critical_service_after
+	// honoured; 0 means Consul's 1m. Not settable from files or flags.
+	CheckDeregisterIntervalMin time.Duration
 }
 
 // Ports are the agent's listening ports; 0 picks a free port (tests).

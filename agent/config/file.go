@@ -148,7 +148,7 @@ func decodeFile(name, format string, data []byte, cfg *Config) error {
 	if !ok {
 		return fmt.Errorf("config: %s: the file must hold an object of keys", name)
 	}
-	d := &fileDecoder{name: name, seen: make(map[string]int), legacy: make(map[string]string)}
+	d := &fileDecoder{name: name, seen: make(map[string]int), legacy: make(map[string]string), counts: make(map[string]int)}
 	if err := d.object(cfg, list); err != nil {
 		return err
 	}
@@ -166,6 +166,10 @@ type fileDecoder struct {
 	// applied once the whole file is read, so that each can be checked
 	// against the current name set anywhere in the same file.
 	legacy map[string]string
+	// counts numbers the objects of each list-like key (service,
+	// services[0].checks, ...) in the order the file gives them, to name
+	// them in errors.
+	counts map[string]int
 }
 
 // errorf returns an error naming the file, and the line when known.
@@ -192,6 +196,16 @@ func (d *fileDecoder) object(cfg *Config, list *ast.ObjectList) error {
 			continue
 		case "acl":
 			if err := d.acl(&cfg.ACL, item, keys[1:]); err != nil {
+				return err
+			}
+			continue
+		case "service", "services":
+			if err := d.services(cfg, keys[0], item, keys[1:]); err != nil {
+				return err
+			}
+			continue
+		case "check", "checks":
+			if err := d.checks(cfg, keys[0], item, keys[1:]); err != nil {
 				return err
 			}
 			continue

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,5 +53,53 @@ func TestCatalogCLI(t *testing.T) {
 	}
 	if out, code := a.runCLI("catalog", "nodes", "extra"); code != 1 {
 		t.Fatalf("an extra argument: %d %s", code, out)
+	}
+}
+
+// TestServicesCLI registers a service with a TTL check from a file and
+// one from flags through the agent, sees them in the catalog with their
+// health, and deregisters them.
+func TestServicesCLI(t *testing.T) {
+	dir := t.TempDir()
+	a := startAgent(t, filepath.Join(dir, "data"))
+	file := filepath.Join(dir, "web.hcl")
+	os.WriteFile(file, []byte(`service {
+  name = "web"
+  id   = "web-1"
+  port = 8080
+  tags = ["v1"]
+  check {
+    ttl    = "30s"
+    status = "passing"
+  }
+}
+`), 0o600)
+	if out, code := a.runCLI("services", "register", file); code != 0 || !strings.Contains(out, "Registered service: web") {
+		t.Fatalf("register file: %d %s", code, out)
+	}
+	if out, code := a.runCLI("services", "register", "-name=db", "-port=5432", "-tag=primary"); code != 0 {
+		t.Fatalf("register flags: %d %s", code, out)
+	}
+	c := a.client()
+	entries, _, err := c.Health().Service("web", "v1", true, nil)
+	if err != nil || len(entries) != 1 || entries[0].Service.Port != 8080 {
+		t.Fatalf("web in the catalog: %+v %v", entries, err)
+	}
+	if out, code := a.runCLI("catalog", "services", "-tags"); code != 0 || !strings.Contains(out, "primary") {
+		t.Fatalf("catalog services: %d %s", code, out)
+	}
+	if out, code := a.runCLI("services", "deregister", file); code != 0 {
+		t.Fatalf("deregister file: %d %s", code, out)
+	}
+	if out, code := a.runCLI("services", "deregister", "-id=db"); code != 0 {
+		t.Fatalf("deregister id: %d %s", code, out)
+	}
+	if services, _, _ := c.Catalog().Services(nil); services["web"] != nil || services["db"] != nil {
+		t.Fatalf("services left: %v", services)
+	}
+	bad := filepath.Join(dir, "bad.hcl")
+	os.WriteFile(bad, []byte("data_dir = \"/tmp\"\n"), 0o600)
+	if out, code := a.runCLI("services", "register", bad); code != 1 || !strings.Contains(out, "only service definitions") {
+		t.Fatalf("a file that is not a service definition: %d %s", code, out)
 	}
 }

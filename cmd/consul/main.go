@@ -127,6 +127,14 @@ var commands = map[string]command{
 	"catalog nodes":       {synopsis: "Lists all nodes in the given datacenter", run: runCatalogNodes},
 	"catalog services":    {synopsis: "Lists all registered services in a datacenter", run: runCatalogServices},
 
+	"services": {
+		synopsis: "Interact with services",
+		help: "Usage: consul services <subcommand> [options]\n\n" +
+			"  Registers and deregisters services with the local agent.",
+	},
+	"services register":   {synopsis: "Register services with the local agent", run: runServicesRegister},
+	"services deregister": {synopsis: "Deregister services with the local agent", run: runServicesDeregister},
+
 	"operator": {
 		synopsis: "Provides cluster-level tools for Consul operators",
 		help: "Usage: consul operator <subcommand> [options]\n\n" +

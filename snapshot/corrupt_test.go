@@ -372,7 +372,7 @@ func TestStateDump(t *testing.T) {
 	}{
 		{"empty", nil, []string{"state.bin: empty state dump"}},
 		{"unknown record type", cat(good, []byte{77}, record[1:]), []string{"state.bin: unknown record type 77"}},
-		{"type not allowed in a dump", cat(headerOnly, []byte{byte(structs.RegisterRequestType)}, record[1:]), []string{"unknown record type 0"}},
+		{"type not allowed in a dump", cat(headerOnly, []byte{byte(structs.TxnRequestType)}, record[1:]), []string{"unknown record type 8"}},
 		{"garbage", garbage, []string{"state.bin"}},
 		{"garbage after header", cat(headerOnly, garbage), []string{"state.bin"}},
 		{"trailing type byte", cat(good, []byte{byte(structs.KVSRequestType)}), []string{"truncated"}},

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -202,8 +203,7 @@ func (a *Agent) aclPolicyByID(w http.ResponseWriter, req *http.Request) (interfa
 	}
 	setMeta(w, &out.QueryMeta)
 	if out.Policy == nil {
-		http.Error(w, "ACL policy not found", http.StatusNotFound)
-		return nil, nil
+		return nil, fmt.Errorf("%w: ACL policy not found", structs.ErrNotFound)
 	}
 	return out.Policy, nil
 }
@@ -276,8 +276,7 @@ func (a *Agent) aclRoleByID(w http.ResponseWriter, req *http.Request) (interface
 	}
 	setMeta(w, &out.QueryMeta)
 	if out.Role == nil {
-		http.Error(w, "ACL role not found", http.StatusNotFound)
-		return nil, nil
+		return nil, fmt.Errorf("%w: ACL role not found", structs.ErrNotFound)
 	}
 	return out.Role, nil
 }

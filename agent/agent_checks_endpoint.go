@@ -153,7 +153,7 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 	if def.ServiceID != "" {
 		svc, _, ok := a.local.state.service(def.ServiceID)
 		if !ok {
-			return notFoundAnswer(w, notFoundf("ServiceID %q does not exist", def.ServiceID))
+			return nil, notFoundf("ServiceID %q does not exist", def.ServiceID)
 		}
 		target.ServiceName = svc.Service
 	}
@@ -191,7 +191,7 @@ func (a *Agent) vetCheckUpdate(req *http.Request, id string) error {
 func (a *Agent) agentCheckDeregister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	id := strings.TrimPrefix(req.URL.Path, "/v1/agent/check/deregister/")
 	if err := a.vetCheckUpdate(req, id); err != nil {
-		return notFoundAnswer(w, err)
+		return nil, err
 	}
 	return a.localAnswer(w, a.local.removeCheck(id))
 }
@@ -234,7 +234,7 @@ func (a *Agent) agentCheckUpdate(w http.ResponseWriter, req *http.Request) (inte
 
 func (a *Agent) checkTTLUpdate(w http.ResponseWriter, req *http.Request, id, status, output string) (interface{}, error) {
 	if err := a.vetCheckUpdate(req, id); err != nil {
-		return notFoundAnswer(w, err)
+		return nil, err
 	}
 	return a.localAnswer(w, a.local.updateTTL(id, status, output))
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -221,24 +220,12 @@ func vetServiceWrite(z acl.Authorizer, name string) error {
 	return nil
 }
 
-// notFoundAnswer writes a notFoundError as a 404 with its text, as
-// Consul answers an unknown service or check, and passes any other
-// error on to the usual mapping.
-func notFoundAnswer(w http.ResponseWriter, err error) (interface{}, error) {
-	var nf *notFoundError
-	if errors.As(err, &nf) {
-		http.Error(w, nf.msg, http.StatusNotFound)
-		return nil, nil
-	}
-	return nil, err
-}
-
 // localAnswer ends a handler that changed the local state: on success
 // the catalog is brought up to date before the empty 200, as Consul
-// does; on failure, see notFoundAnswer.
+// does; a failure goes to the usual error mapping.
 func (a *Agent) localAnswer(w http.ResponseWriter, err error) (interface{}, error) {
 	if err != nil {
-		return notFoundAnswer(w, err)
+		return nil, err
 	}
 	a.local.syncChanges()
 	return nil, nil
@@ -286,7 +273,7 @@ func (a *Agent) agentService(w http.ResponseWriter, req *http.Request) (interfac
 	id := strings.TrimPrefix(req.URL.Path, "/v1/agent/service/")
 	svc, _, ok := a.local.state.service(id)
 	if !ok {
-		return notFoundAnswer(w, notFoundf("unknown service ID: %s", id))
+		return nil, notFoundf("unknown service ID: %s", id)
 	}
 	authz, err := a.server.ResolveToken(token(req))
 	if err != nil {
@@ -346,7 +333,7 @@ func (a *Agent) agentServiceRegister(w http.ResponseWriter, req *http.Request) (
 func (a *Agent) agentServiceDeregister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	id := strings.TrimPrefix(req.URL.Path, "/v1/agent/service/deregister/")
 	if err := a.vetServiceUpdate(req, id); err != nil {
-		return notFoundAnswer(w, err)
+		return nil, err
 	}
 	return a.localAnswer(w, a.local.removeService(id))
 }
@@ -390,7 +377,7 @@ func (a *Agent) agentServiceMaintenance(w http.ResponseWriter, req *http.Request
 		return nil, err
 	}
 	if err := a.vetServiceUpdate(req, id); err != nil {
-		return notFoundAnswer(w, err)
+		return nil, err
 	}
 	return a.localAnswer(w, a.local.setServiceMaintenance(id, enable, req.URL.Query().Get("reason"), token(req)))
 }

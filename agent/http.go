@@ -140,6 +140,8 @@ func errorStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, structs.ErrACLDisabled):
 		return http.StatusUnauthorized
+	case errors.Is(err, structs.ErrNotFound):
+		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError
 }
@@ -148,7 +150,7 @@ func errorStatus(err error) int {
 // prefixes that only exist to carry the status code.
 func errorText(err error) string {
 	msg := err.Error()
-	for _, s := range []error{structs.ErrBadRequest, structs.ErrTooLarge} {
+	for _, s := range []error{structs.ErrBadRequest, structs.ErrTooLarge, structs.ErrNotFound} {
 		msg = strings.TrimPrefix(msg, s.Error()+": ")
 	}
 	return msg

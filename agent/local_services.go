@@ -30,13 +30,9 @@ const (
 	defaultDeregisterCriticalMin = time.Minute
 )
 
-// notFoundError is an error the HTTP API answers with 404 and its text.
-type notFoundError struct{ msg string }
-
-func (e *notFoundError) Error() string { return e.msg }
-
+// notFoundf is an error the HTTP API answers with 404 and its text.
 func notFoundf(format string, args ...interface{}) error {
-	return &notFoundError{msg: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", structs.ErrNotFound, fmt.Sprintf(format, args...))
 }
 
 // serviceMaintCheckID is the ID of a service's maintenance check.

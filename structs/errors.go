@@ -14,6 +14,9 @@ var (
 	ErrACLNotFound      = errors.New("ACL not found")
 	// ErrACLDisabled answers ACL endpoints while ACLs are off (HTTP 401).
 	ErrACLDisabled = errors.New("ACL support disabled")
+	// ErrNotFound marks a request for something that does not exist
+	// (HTTP 404).
+	ErrNotFound = errors.New("not found")
 	// ErrBadRequest marks an input the caller must fix (HTTP 400).
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooLarge marks an input over a size limit (HTTP 413).
@@ -29,7 +32,7 @@ var (
 // rpcSentinels are the sentinels that must survive RPC, where an error
 // travels as its text.
 var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound, ErrACLDisabled,
-	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge}
+	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge, ErrNotFound}
 
 // ErrorFromRPC turns an error's text, as net/rpc carries it, back into an
 // error that errors.Is matches with the sentinel its text starts with.

@@ -52,6 +52,13 @@ type Config struct {
 	// with the Raft configuration even when no member event arrived.
 	ReconcileInterval time.Duration
 
+	// TombstoneTTL is how long the tombstone of a deleted key is kept, so
+	// that blocking prefix reads never see their index go back while a
+	// client could still wait on it; TombstoneGranularity is how often the
+	// leader looks. Consul's defaults: 15 min and 30 s.
+	TombstoneTTL         time.Duration
+	TombstoneGranularity time.Duration
+
 	// ACLsEnabled turns ACL enforcement on; off, every request may do
 	// everything, as in Consul.
 	ACLsEnabled bool
@@ -85,5 +92,9 @@ func DefaultConfig() *Config {
 		RaftConfig:        rc,
 		RPCHoldTimeout:    7 * time.Second,
 		ReconcileInterval: 60 * time.Second,
+		ACLDefaultAllow:   true,
+		// Consul's values.
+		TombstoneTTL:         15 * time.Minute,
+		TombstoneGranularity: 30 * time.Second,
 	}
 }

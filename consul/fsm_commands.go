@@ -14,6 +14,14 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 		return f.applyKVS(buf, index), true
 	case structs.TxnRequestType:
 		return f.applyTxn(buf, index), true
+	case structs.TombstoneRequestType:
+		var req structs.TombstoneRequest
+		return decodeAndApply(buf, &req, func() error {
+			if req.Op != structs.TombstoneReap {
+				return fmt.Errorf("fsm: tombstone: unknown op %q", req.Op)
+			}
+			return f.state.ReapTombstones(index, req.ReapIndex)
+		}), true
 	case structs.RegisterRequestType:
 		var req structs.RegisterRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.EnsureRegistration(index, &req) }), true

@@ -1,11 +1,13 @@
 package consul
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -158,5 +160,35 @@ func TestStateSurvivesRestartAndCompaction(t *testing.T) {
 		if e == nil || string(e.Value) != fmt.Sprint(i) {
 			t.Fatalf("key/%03d after restart: %+v", i, e)
 		}
+	}
+}
+
+func TestLeaderReapsOldTombstones(t *testing.T) {
+	c := testConfig(t)
+	c.TombstoneTTL = 300 * time.Millisecond
+	c.TombstoneGranularity = 50 * time.Millisecond
+	s := testServer(t, c)
+	kvPut(t, s, "gone/a", "1")
+	kvPut(t, s, "gone/b", "2")
+	var ok bool
+	del := structs.KVSRequest{Op: structs.KVDeleteTree, DirEnt: structs.DirEntry{Key: "gone/"}}
+	if err := s.RPC("KVS.Apply", &del, &ok); err != nil {
+		t.Fatal(err)
+	}
+	store := s.fsm.State()
+	if !store.HasTombstonesUpTo(^uint64(0)) {
+		t.Fatal("a delete left no tombstone")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.fsm.State().HasTombstonesUpTo(^uint64(0)) {
+		if time.Now().After(deadline) {
+			t.Fatal("tombstones older than the TTL were not reaped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The dump still knows its exact size after the reap.
+	archive, _ := save(t, s, false)
+	if _, err := snapshot.Verify(bytes.NewReader(archive), int64(len(archive))); err != nil {
+		t.Fatal(err)
 	}
 }

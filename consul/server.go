@@ -71,6 +71,9 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if config.DataDir == "" && !config.DevMode {
 		return nil, errors.New("server: a data dir is required outside dev mode")
 	}
+	if config.TombstoneTTL <= 0 || config.TombstoneGranularity <= 0 {
+		return nil, errors.New("server: the tombstone TTL and granularity must be positive")
+	}
 	f, err := newFSM(logger.Named("fsm"))
 	if err != nil {
 		return nil, err
@@ -112,9 +115,10 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 		s.Shutdown()
 		return nil, err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.lanEventHandler()
 	go s.reconcileLoop()
+	go s.tombstoneGCLoop()
 	if config.BootstrapExpect > 0 && !config.Bootstrap {
 		s.wg.Add(1)
 		go s.bootstrapLoop()

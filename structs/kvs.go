@@ -93,3 +93,18 @@ func (e *DirEntry) Validate() error {
 	}
 	return nil
 }
+
+// TombstoneOp is what a tombstone log entry does.
+type TombstoneOp string
+
+// TombstoneReap removes the tombstones up to ReapIndex.
+const TombstoneReap TombstoneOp = "reap"
+
+// TombstoneRequest is the Raft entry (type 5) by which the leader reaps
+// tombstones older than the tombstone TTL.
+type TombstoneRequest struct {
+	Datacenter string
+	Op         TombstoneOp
+	ReapIndex  uint64
+	WriteRequest
+}

@@ -276,3 +276,46 @@ func (s *Store) write(fn func(tx *memdb.Txn) error) error {
 	tx.Commit()
 	return nil
 }
+
+// ReapTombstones removes, at idx, the tombstones of deletes made at or
+// before reapIndex: they only kept prefix indexes from going back while
+// blocking queries could still be waiting on them.
+func (s *Store) ReapTombstones(idx, reapIndex uint64) error {
+	return s.write(func(tx *memdb.Txn) error {
+		it, err := tx.Get(tableTombstones, "id")
+		if err != nil {
+			return fmt.Errorf("state: tombstones: %w", err)
+		}
+		var doomed []*structs.DirEntry
+		for row := it.Next(); row != nil; row = it.Next() {
+			if stone := row.(*structs.DirEntry); stone.ModifyIndex <= reapIndex {
+				doomed = append(doomed, stone)
+			}
+		}
+		for _, stone := range doomed {
+			if err := deleteRecord(tx, tableTombstones, structs.TombstoneRequestType, stone); err != nil {
+				return err
+			}
+		}
+		if len(doomed) == 0 {
+			return nil
+		}
+		return setIndex(tx, tableTombstones, idx)
+	})
+}
+
+// HasTombstonesUpTo tells whether any tombstone was made at or before idx.
+func (s *Store) HasTombstonesUpTo(idx uint64) bool {
+	tx := s.db.Txn(false)
+	defer tx.Abort()
+	it, err := tx.Get(tableTombstones, "id")
+	if err != nil {
+		return false
+	}
+	for row := it.Next(); row != nil; row = it.Next() {
+		if row.(*structs.DirEntry).ModifyIndex <= idx {
+			return true
+		}
+	}
+	return false
+}

@@ -13,32 +13,27 @@ const maxCatalogBody = 1 << 20
 // catalogRegister serves PUT /v1/catalog/register.
 func (a *Agent) catalogRegister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	var args structs.RegisterRequest
-	if err := decodeJSONBody(req, maxCatalogBody, &args); err != nil {
-		return nil, err
-	}
-	if args.Datacenter == "" {
-		args.Datacenter = parseDC(req)
-	}
-	args.Token = token(req)
-	var out struct{}
-	if err := a.server.RPC("Catalog.Register", &args, &out); err != nil {
-		return nil, err
-	}
-	return true, nil
+	return a.catalogWrite(req, "Catalog.Register", &args, &args.Datacenter, &args.Token)
 }
 
 // catalogDeregister serves PUT /v1/catalog/deregister.
 func (a *Agent) catalogDeregister(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	var args structs.DeregisterRequest
-	if err := decodeJSONBody(req, maxCatalogBody, &args); err != nil {
+	return a.catalogWrite(req, "Catalog.Deregister", &args, &args.Datacenter, &args.Token)
+}
+
+// catalogWrite decodes the body into args, fills its datacenter (from ?dc
+// when the body has none) and token, calls method, and answers true.
+func (a *Agent) catalogWrite(req *http.Request, method string, args interface{}, dc, tok *string) (interface{}, error) {
+	if err := decodeJSONBody(req, maxCatalogBody, args); err != nil {
 		return nil, err
 	}
-	if args.Datacenter == "" {
-		args.Datacenter = parseDC(req)
+	if *dc == "" {
+		*dc = parseDC(req)
 	}
-	args.Token = token(req)
+	*tok = token(req)
 	var out struct{}
-	if err := a.server.RPC("Catalog.Deregister", &args, &out); err != nil {
+	if err := a.server.RPC(method, args, &out); err != nil {
 		return nil, err
 	}
 	return true, nil

@@ -112,26 +112,6 @@ func (c *Catalog) ListDatacenters(args *structs.DCSpecificRequest, reply *[]stri
 	return nil
 }
 
-// readQuery is the common path of a catalog or health read: forward,
-// resolve the token, and run fn as a blocking query.
-func (s *Server) readQuery(method, dc string, opts *structs.QueryOptions, args, reply interface{}, meta *structs.QueryMeta,
-	fn func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error) error {
-	if done, err := s.forward(method, dc, opts.AllowStale, args, reply); done {
-		return err
-	}
-	authz, err := s.ResolveToken(opts.Token)
-	if err != nil {
-		return err
-	}
-	if err := s.consistentRead(opts); err != nil {
-		return err
-	}
-	return s.blockingQuery(opts, meta, func(ws memdb.WatchSet, st *state.Store) error {
-		meta.ResultsFilteredByACLs = false
-		return fn(ws, st, authz)
-	})
-}
-
 // matchesMeta tells whether meta holds every pair of want.
 func matchesMeta(meta, want map[string]string) bool {
 	for k, v := range want {

@@ -85,94 +85,60 @@ func (s *Server) consistentRead(opts *structs.QueryOptions) error {
 	}
 }
 
-// listAuthorizer resolves a token for a listing under prefix, which needs
-// list permission on the prefix; entries are then filtered by read.
-func (s *Server) listAuthorizer(secret, prefix string) (acl.Authorizer, error) {
-	authz, err := s.ResolveToken(secret)
-	if err != nil {
-		return nil, err
-	}
-	if !authz.KeyList(prefix) {
-		return nil, structs.ErrPermissionDenied
-	}
-	return authz, nil
-}
-
 // Get reads one key.
 func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) error {
-	if done, err := k.srv.forward("KVS.Get", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if err := k.srv.authorize(args.Token, func(z acl.Authorizer) bool { return z.KeyRead(args.Key) }); err != nil {
-		return err
-	}
-	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
-		return err
-	}
-	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
-		idx, ent, err := s.KVSGet(ws, args.Key)
-		if err != nil {
+	return k.srv.readQuery("KVS.Get", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta,
+		func(ws memdb.WatchSet, s *state.Store, z acl.Authorizer) error {
+			if !z.KeyRead(args.Key) {
+				return structs.ErrPermissionDenied
+			}
+			idx, ent, err := s.KVSGet(ws, args.Key)
+			reply.Index, reply.Entries = idx, nil
+			if ent != nil {
+				reply.Entries = structs.DirEntries{ent}
+			}
 			return err
-		}
-		reply.Index = idx
-		reply.Entries = nil
-		if ent != nil {
-			reply.Entries = structs.DirEntries{ent}
-		}
-		return nil
-	})
+		})
 }
 
-// List reads every key under a prefix.
+// List reads every key under a prefix: list permission on the prefix is
+// needed, and entries the token may not read are left out.
 func (k *KVS) List(args *structs.KeyListRequest, reply *structs.IndexedDirEntries) error {
-	if done, err := k.srv.forward("KVS.List", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	authz, err := k.srv.listAuthorizer(args.Token, args.Prefix)
-	if err != nil {
-		return err
-	}
-	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
-		return err
-	}
-	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
-		idx, ents, err := s.KVSList(ws, args.Prefix)
-		reply.Index, reply.Entries = idx, nil
-		reply.ResultsFilteredByACLs = false
-		for _, e := range ents {
-			if authz.KeyRead(e.Key) {
-				reply.Entries = append(reply.Entries, e)
-			} else {
-				reply.ResultsFilteredByACLs = true
+	return k.srv.readQuery("KVS.List", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta,
+		func(ws memdb.WatchSet, s *state.Store, z acl.Authorizer) error {
+			if !z.KeyList(args.Prefix) {
+				return structs.ErrPermissionDenied
 			}
-		}
-		return err
-	})
+			idx, ents, err := s.KVSList(ws, args.Prefix)
+			reply.Index, reply.Entries = idx, nil
+			for _, e := range ents {
+				if z.KeyRead(e.Key) {
+					reply.Entries = append(reply.Entries, e)
+				} else {
+					reply.ResultsFilteredByACLs = true
+				}
+			}
+			return err
+		})
 }
 
-// ListKeys lists the keys under a prefix, rolled up at a separator.
+// ListKeys lists the keys under a prefix, rolled up at a separator, with
+// List's permissions.
 func (k *KVS) ListKeys(args *structs.KeyListRequest, reply *structs.IndexedKeyList) error {
-	if done, err := k.srv.forward("KVS.ListKeys", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	authz, err := k.srv.listAuthorizer(args.Token, args.Prefix)
-	if err != nil {
-		return err
-	}
-	if err := k.srv.consistentRead(&args.QueryOptions); err != nil {
-		return err
-	}
-	return k.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta, func(ws memdb.WatchSet, s *state.Store) error {
-		idx, keys, err := s.KVSListKeys(ws, args.Prefix, args.Seperator)
-		reply.Index, reply.Keys = idx, nil
-		reply.ResultsFilteredByACLs = false
-		for _, key := range keys {
-			if authz.KeyRead(key) {
-				reply.Keys = append(reply.Keys, key)
-			} else {
-				reply.ResultsFilteredByACLs = true
+	return k.srv.readQuery("KVS.ListKeys", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta,
+		func(ws memdb.WatchSet, s *state.Store, z acl.Authorizer) error {
+			if !z.KeyList(args.Prefix) {
+				return structs.ErrPermissionDenied
 			}
-		}
-		return err
-	})
+			idx, keys, err := s.KVSListKeys(ws, args.Prefix, args.Seperator)
+			reply.Index, reply.Keys = idx, nil
+			for _, key := range keys {
+				if z.KeyRead(key) {
+					reply.Keys = append(reply.Keys, key)
+				} else {
+					reply.ResultsFilteredByACLs = true
+				}
+			}
+			return err
+		})
 }

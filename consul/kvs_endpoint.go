@@ -67,22 +67,10 @@ func (s *Server) consistentRead(opts *structs.QueryOptions) error {
 	if !opts.RequireConsistent {
 		return nil
 	}
-	// raft queues verify requests in a buffered channel and never answers
-	// those still queued when it shuts down; waiting on the future alone
-	// would then hang this request, and shutdown with it. The goroutine
-	// left behind in that case ends with the process.
-	done := make(chan error, 1)
-	f := s.raft.VerifyLeader()
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return structs.ErrNoLeader
-		}
-		return nil
-	case <-s.shutdownCh:
+	if err := s.raftWait(s.raft.VerifyLeader(), 0); err != nil {
 		return structs.ErrNoLeader
 	}
+	return nil
 }
 
 // Get reads one key.

@@ -26,7 +26,7 @@ func (s *Server) monitorLeadership(notifyCh <-chan bool) {
 // yet, and reads served before then would miss acknowledged writes.
 func (s *Server) establishLeadership(notifyCh <-chan bool) {
 	for {
-		err := s.raft.Barrier(barrierTimeout).Error()
+		err := s.raftWait(s.raft.Barrier(barrierTimeout), 0)
 		if err == nil {
 			s.readyForReads.Store(true)
 			s.logger.Info("leadership established")

@@ -24,7 +24,7 @@ func (s *Server) Leave() error {
 	if wasLeader {
 		if voters, in := s.raftVoters(self); in && voters > 1 {
 			s.logger.Info("leaving: removing this leader from the raft configuration")
-			if err := s.awaitFuture(s.raft.RemoveServer(self, 0, 0), leaveRaftTimeout); err != nil {
+			if err := s.raftWait(s.raft.RemoveServer(self, 0, 0), leaveRaftTimeout); err != nil {
 				s.logger.Error("leaving: remove this leader from raft", "error", err)
 			}
 		}
@@ -72,20 +72,4 @@ func (s *Server) raftVoters(id raft.ServerID) (voters int, in bool) {
 		}
 	}
 	return voters, in
-}
-
-// awaitFuture waits for a Raft future at most timeout. A future raft has
-// accepted cannot be cancelled; if it is still pending (seen once under
-// -race: the commit of a leader's own removal never came), the goroutine
-// left waiting ends when Raft answers it at the latest at shutdown, since
-// a leader loop that exits answers every future in flight.
-func (s *Server) awaitFuture(f raft.Future, timeout time.Duration) error {
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(timeout):
-		return fmt.Errorf("no answer from raft within %v", timeout)
-	}
 }

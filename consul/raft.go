@@ -116,7 +116,7 @@ func (s *Server) raftApply(t structs.MessageType, msg interface{}) (interface{},
 		return nil, err
 	}
 	f := s.raft.Apply(buf, raftApplyTimeout)
-	if err := f.Error(); err != nil {
+	if err := s.raftWait(f, 0); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 			return nil, structs.ErrNoLeader
 		}

@@ -62,7 +62,7 @@ func (s *Server) snapshotSave(stale bool, replyFn structs.SnapshotReplyFunc) err
 	// The barrier makes the view include every write acknowledged before
 	// this request; a stale save serves whatever this server has.
 	if !stale {
-		if err := s.raft.Barrier(barrierTimeout).Error(); err != nil {
+		if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
 			return fmt.Errorf("snapshot: barrier: %w", err)
 		}
 	}
@@ -142,7 +142,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 		}
 		return fmt.Errorf("snapshot: raft restore: %w", err)
 	}
-	if err := s.raft.Barrier(barrierTimeout).Error(); err != nil {
+	if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
 		return fmt.Errorf("snapshot: barrier after restore: %w", err)
 	}
 	// Leader duties that depend on the state run again on the new state.

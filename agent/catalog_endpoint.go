@@ -141,25 +141,26 @@ func nodeArgs(req *http.Request, prefix string) (structs.NodeSpecificRequest, er
 // catalogNode serves GET /v1/catalog/node/<node>: null for an unknown
 // node, as Consul answers.
 func (a *Agent) catalogNode(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	args, err := nodeArgs(req, "/v1/catalog/node/")
-	if err != nil {
-		return nil, err
-	}
-	var out structs.IndexedNodeServices
-	if err := a.server.RPC("Catalog.NodeServices", &args, &out); err != nil {
-		return nil, err
-	}
-	setMeta(w, &out.QueryMeta)
-	if out.NodeServices == nil {
-		writeJSON(w, http.StatusOK, nil)
-		return nil, nil
-	}
-	return out.NodeServices, nil
+	return a.nodeServices(w, req, "/v1/catalog/node/", func(ns *structs.NodeServices) interface{} { return ns })
 }
 
-// catalogNodeServices serves GET /v1/catalog/node-services/<node>.
+// catalogNodeServices serves GET /v1/catalog/node-services/<node>: the
+// same, with the services as a list sorted by ID.
 func (a *Agent) catalogNodeServices(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	args, err := nodeArgs(req, "/v1/catalog/node-services/")
+	return a.nodeServices(w, req, "/v1/catalog/node-services/", func(ns *structs.NodeServices) interface{} {
+		list := []*structs.NodeService{}
+		for _, s := range ns.Services {
+			list = append(list, s)
+		}
+		sortServices(list)
+		return map[string]interface{}{"Node": ns.Node, "Services": list}
+	})
+}
+
+// nodeServices reads a node and its services and answers shape(them), or
+// null for an unknown node.
+func (a *Agent) nodeServices(w http.ResponseWriter, req *http.Request, prefix string, shape func(*structs.NodeServices) interface{}) (interface{}, error) {
+	args, err := nodeArgs(req, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +173,5 @@ func (a *Agent) catalogNodeServices(w http.ResponseWriter, req *http.Request) (i
 		writeJSON(w, http.StatusOK, nil)
 		return nil, nil
 	}
-	list := []*structs.NodeService{}
-	for _, s := range out.NodeServices.Services {
-		list = append(list, s)
-	}
-	sortServices(list)
-	return map[string]interface{}{"Node": out.NodeServices.Node, "Services": list}, nil
+	return shape(out.NodeServices), nil
 }

@@ -138,38 +138,25 @@ type cliOptions struct {
 	configFormat string
 }
 
-// pathList is a repeatable flag that appends to a shared list.
-type pathList struct{ paths *[]string }
-
-func (p pathList) String() string {
-	if p.paths == nil {
-		return ""
-	}
-	return strings.Join(*p.paths, ",")
+// listFlag is a repeatable flag whose values are appended to a list (for
+// -join and -retry-join after those the config files gave, as Consul
+// merges lists; for -config-file and -config-dir, one shared list, in
+// order). what names a value in the error for an empty one.
+type listFlag struct {
+	list *[]string
+	what string
 }
 
-func (p pathList) Set(v string) error {
-	if v == "" {
-		return errors.New("empty path")
-	}
-	*p.paths = append(*p.paths, v)
-	return nil
-}
-
-// stringList is a repeatable flag whose values are appended to a list,
-// after those the config files gave, as Consul merges lists.
-type stringList struct{ list *[]string }
-
-func (l stringList) String() string {
+func (l listFlag) String() string {
 	if l.list == nil {
 		return ""
 	}
 	return strings.Join(*l.list, ",")
 }
 
-func (l stringList) Set(v string) error {
+func (l listFlag) Set(v string) error {
 	if v == "" {
-		return errors.New("empty address")
+		return errors.New("empty " + l.what)
 	}
 	*l.list = append(*l.list, v)
 	return nil
@@ -198,10 +185,10 @@ func newFlagSet(cfg *Config, opts *cliOptions) *flag.FlagSet {
 	fs.StringVar(&cfg.AdvertiseAddr, "advertise", cfg.AdvertiseAddr,
 		"IP address other servers reach this one at, for RPC, Raft and Serf; the bind\n"+
 			"address by default, or 127.0.0.1 when that is 0.0.0.0 (advertise_addr).")
-	fs.Var(stringList{&cfg.StartJoin}, "join",
+	fs.Var(listFlag{&cfg.StartJoin, "address"}, "join",
 		"Serf `address` of an agent to join at start; may be repeated. Failing to join\n"+
 			"any stops the agent (start_join).")
-	fs.Var(stringList{&cfg.RetryJoin}, "retry-join",
+	fs.Var(listFlag{&cfg.RetryJoin, "address"}, "retry-join",
 		"Serf `address` of an agent to join at start, trying again until one answers;\n"+
 			"may be repeated (retry_join).")
 	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval,
@@ -223,9 +210,9 @@ func newFlagSet(cfg *Config, opts *cliOptions) *flag.FlagSet {
 		"Log level: trace, debug, info, warn or error (log_level).")
 	fs.BoolVar(&cfg.DevMode, "dev", cfg.DevMode,
 		"Development mode: an in-memory server that bootstraps itself on 127.0.0.1.")
-	fs.Var(pathList{&opts.configPaths}, "config-file",
+	fs.Var(listFlag{&opts.configPaths, "path"}, "config-file",
 		"A config file (.json or .hcl) to load; may be repeated.")
-	fs.Var(pathList{&opts.configPaths}, "config-dir",
+	fs.Var(listFlag{&opts.configPaths, "path"}, "config-dir",
 		"A directory whose *.json and *.hcl files are loaded in lexical order; may be repeated.")
 	fs.StringVar(&opts.configFormat, "config-format", "",
 		"Read every config file as 'json' or 'hcl', whatever its extension.")

@@ -33,15 +33,9 @@ Usage: consul services deregister [options] [FILE...]
 type serviceFlags struct {
 	name, id, address string
 	port              int
-	tags              stringList
+	tags              stringsFlag
 	meta              metaFlag
 }
-
-// stringList collects a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return "" }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // runServicesRegister is `consul services register`.
 func runServicesRegister(u *ui, args []string) int {

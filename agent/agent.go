@@ -82,6 +82,9 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	c.ACLDefaultAllow = a.cfg.ACL.DefaultPolicy != config.ACLPolicyDeny
 	c.ACLInitialManagementToken = a.cfg.ACL.Tokens.InitialManagement
 	c.ACLDefaultToken = a.cfg.ACL.Tokens.Default
+	if a.cfg.SessionTTLMin > 0 {
+		c.SessionTTLMin = a.cfg.SessionTTLMin
+	}
 	if a.cfg.RaftSnapshotInterval > 0 {
 		c.RaftConfig.SnapshotInterval = a.cfg.RaftSnapshotInterval
 	}

@@ -74,6 +74,12 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/health/checks/", true, a.healthChecks, "GET")
 	handle("/v1/health/service/", true, a.healthService, "GET")
 	handle("/v1/health/state/", true, a.healthState, "GET")
+	handle("/v1/session/create", false, a.sessionCreate, "PUT")
+	handle("/v1/session/destroy/", true, a.sessionDestroy, "PUT")
+	handle("/v1/session/renew/", true, a.sessionRenew, "PUT")
+	handle("/v1/session/info/", true, a.sessionInfo, "GET")
+	handle("/v1/session/node/", true, a.sessionNode, "GET")
+	handle("/v1/session/list", false, a.sessionList, "GET")
 	handle("/v1/operator/raft/configuration", false, a.raftConfiguration, "GET")
 	handle("/v1/operator/raft/peer", false, a.raftRemovePeer, "DELETE")
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -75,8 +75,8 @@ func (a *Agent) kvPut(req *http.Request, key string) (interface{}, error) {
 	if key == "" {
 		return nil, badRequest("Missing key name")
 	}
-	if has(req, "acquire") || has(req, "release") {
-		return nil, badRequest("Locks (?acquire, ?release) need sessions, which this server does not support yet")
+	if n := countPresent(req, "cas", "acquire", "release"); n > 1 {
+		return nil, badRequest("Conflicting flags: %s", req.URL.RawQuery)
 	}
 	args := structs.KVSRequest{
 		Datacenter:   parseDC(req),
@@ -99,6 +99,12 @@ func (a *Agent) kvPut(req *http.Request, key string) (interface{}, error) {
 		}
 		args.Op, args.DirEnt.ModifyIndex = structs.KVCAS, cas
 	}
+	if has(req, "acquire") {
+		args.Op, args.DirEnt.Session = structs.KVLock, q.Get("acquire")
+	}
+	if has(req, "release") {
+		args.Op, args.DirEnt.Session = structs.KVUnlock, q.Get("release")
+	}
 	value, err := readBody(req, structs.MaxKVSize)
 	if err != nil {
 		return nil, err
@@ -109,6 +115,17 @@ func (a *Agent) kvPut(req *http.Request, key string) (interface{}, error) {
 		return nil, err
 	}
 	return ok, nil
+}
+
+// countPresent counts the query parameters of names present in req.
+func countPresent(req *http.Request, names ...string) int {
+	n := 0
+	for _, name := range names {
+		if has(req, name) {
+			n++
+		}
+	}
+	return n
 }
 
 // readBody reads a request body of at most max bytes; a larger one is

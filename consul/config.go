@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/memberlist"
 	"github.com/hashicorp/raft"
 	"github.com/hashicorp/serf/serf"
@@ -59,6 +60,10 @@ type Config struct {
 	TombstoneTTL         time.Duration
 	TombstoneGranularity time.Duration
 
+	// SessionTTLMin is the shortest TTL a session may ask for; Consul's
+	// default is 10 s (structs.SessionTTLMin).
+	SessionTTLMin time.Duration
+
 	// ACLsEnabled turns ACL enforcement on; off, every request may do
 	// everything, as in Consul.
 	ACLsEnabled bool
@@ -96,5 +101,6 @@ func DefaultConfig() *Config {
 		// Consul's values.
 		TombstoneTTL:         15 * time.Minute,
 		TombstoneGranularity: 30 * time.Second,
+		SessionTTLMin:        structs.SessionTTLMin,
 	}
 }

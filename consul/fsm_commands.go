@@ -28,6 +28,17 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 	case structs.DeregisterRequestType:
 		var req structs.DeregisterRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.Deregister(index, &req) }), true
+	case structs.SessionRequestType:
+		var req structs.SessionRequest
+		return decodeAndApply(buf, &req, func() error {
+			switch req.Op {
+			case structs.SessionCreate:
+				return f.state.SessionCreate(index, &req.Session)
+			case structs.SessionDestroy:
+				return f.state.SessionDestroy(index, req.Session.ID)
+			}
+			return fmt.Errorf("fsm: session: unknown op %q", req.Op)
+		}), true
 	case structs.ACLBootstrapRequestType:
 		var req structs.ACLTokenBootstrapRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.ACLBootstrap(index, req.ResetIndex, &req.Token) }), true
@@ -66,23 +77,28 @@ func (f *fsm) applyKVS(buf []byte, index uint64) interface{} {
 	case structs.KVSet:
 		return s.KVSSet(index, &req.DirEnt)
 	case structs.KVCAS:
-		ok, err := s.KVSSetCAS(index, &req.DirEnt)
-		if err != nil {
-			return err
-		}
-		return ok
+		return boolOrError(s.KVSSetCAS(index, &req.DirEnt))
 	case structs.KVDelete:
 		return s.KVSDelete(index, req.DirEnt.Key)
 	case structs.KVDeleteCAS:
-		ok, err := s.KVSDeleteCAS(index, req.DirEnt.ModifyIndex, req.DirEnt.Key)
-		if err != nil {
-			return err
-		}
-		return ok
+		return boolOrError(s.KVSDeleteCAS(index, req.DirEnt.ModifyIndex, req.DirEnt.Key))
 	case structs.KVDeleteTree:
 		return s.KVSDeleteTree(index, req.DirEnt.Key)
+	case structs.KVLock:
+		return boolOrError(s.KVSLock(index, &req.DirEnt))
+	case structs.KVUnlock:
+		return boolOrError(s.KVSUnlock(index, &req.DirEnt))
 	}
 	return fmt.Errorf("fsm: kvs: unknown op %q", req.Op)
+}
+
+// boolOrError is the response of a write that reports whether it took
+// effect.
+func boolOrError(ok bool, err error) interface{} {
+	if err != nil {
+		return err
+	}
+	return ok
 }
 
 func (f *fsm) applyTxn(buf []byte, index uint64) interface{} {

@@ -2,6 +2,7 @@ package consul
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/consulcompat/consul/acl"
 
@@ -33,6 +34,12 @@ func (k *KVS) Apply(args *structs.KVSRequest, reply *bool) error {
 	}); err != nil {
 		return err
 	}
+	if args.Op == structs.KVLock {
+		if ok, err := k.lockAllowed(&args.DirEnt); !ok || err != nil {
+			*reply = false
+			return err
+		}
+	}
 	resp, err := k.srv.raftApply(structs.KVSRequestType, args)
 	if err != nil {
 		return err
@@ -45,10 +52,34 @@ func (k *KVS) Apply(args *structs.KVSRequest, reply *bool) error {
 	return nil
 }
 
+// lockAllowed checks an acquire on the leader before it goes to Raft: the
+// session must exist (a clear 400 rather than the FSM's error), and the
+// key's lock delay must have passed. The delay is wall-clock time each
+// server keeps, so only the leader's check, before the log, can apply it
+// the same way to every server.
+func (k *KVS) lockAllowed(ent *structs.DirEntry) (bool, error) {
+	st := k.srv.fsm.State()
+	_, sess, err := st.SessionGet(nil, ent.Session)
+	if err != nil {
+		return false, err
+	}
+	if sess == nil {
+		return false, fmt.Errorf("%w: Invalid session %q", structs.ErrBadRequest, ent.Session)
+	}
+	if until := st.KVSLockDelay(ent.Key); time.Now().Before(until) {
+		k.srv.logger.Debug("lock acquisition refused during lock delay", "key", ent.Key, "until", until)
+		return false, nil
+	}
+	return true, nil
+}
+
 // validateKVOp rejects a write the state store must never see.
 func validateKVOp(op structs.KVSOp, ent *structs.DirEntry) error {
 	if ent.Key == "" && op != structs.KVDeleteTree {
 		return fmt.Errorf("%w: Missing key name", structs.ErrBadRequest)
+	}
+	if (op == structs.KVLock || op == structs.KVUnlock) && ent.Session == "" {
+		return fmt.Errorf("%w: Missing session", structs.ErrBadRequest)
 	}
 	return checkValueSize(ent)
 }

@@ -14,6 +14,8 @@ func (s *Server) monitorLeadership(notifyCh <-chan bool) {
 			s.readyForReads.Store(false)
 			if isLeader {
 				s.establishLeadership(notifyCh)
+			} else {
+				s.sessionTimers.stopAll()
 			}
 		case <-s.shutdownCh:
 			return
@@ -30,11 +32,7 @@ func (s *Server) establishLeadership(notifyCh <-chan bool) {
 		if err == nil {
 			s.readyForReads.Store(true)
 			s.logger.Info("leadership established")
-			// Servers that joined or left while another server led.
-			s.triggerReconcile()
-			if err := s.initializeACLs(); err != nil {
-				s.logger.Error("initializing ACLs", "error", err)
-			}
+			s.startStateDuties()
 			return
 		}
 		s.logger.Error("barrier after election failed", "error", err)
@@ -47,5 +45,20 @@ func (s *Server) establishLeadership(notifyCh <-chan bool) {
 			return
 		case <-time.After(time.Second):
 		}
+	}
+}
+
+// startStateDuties starts the leader's duties that depend on the state:
+// on election, and again after a restore replaced the state. Reconcile
+// catches servers that joined or left while another server led (or that
+// the restored catalog does not know), ACLs get their built-ins back, and
+// every TTL session gets a timer with a fresh TTL.
+func (s *Server) startStateDuties() {
+	s.triggerReconcile()
+	if err := s.initializeACLs(); err != nil {
+		s.logger.Error("initializing ACLs", "error", err)
+	}
+	if err := s.initializeSessionTimers(); err != nil {
+		s.logger.Error("arming session timers", "error", err)
 	}
 }

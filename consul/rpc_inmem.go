@@ -19,6 +19,7 @@ func (s *Server) registerEndpoints() error {
 		"ACL":      &ACL{srv: s},
 		"Catalog":  &Catalog{srv: s},
 		"Health":   &Health{srv: s},
+		"Session":  &Session{srv: s},
 	} {
 		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
 			return fmt.Errorf("server: register %s: %w", name, err)

@@ -50,6 +50,9 @@ type Server struct {
 	// aclCache holds resolved tokens (acl.go).
 	aclCache aclCache
 
+	// sessionTimers expire TTL sessions on the leader (session_ttl.go).
+	sessionTimers sessionTimers
+
 	// readyForReads is true on a leader whose FSM has applied every entry
 	// committed before its term.
 	readyForReads atomic.Bool
@@ -158,6 +161,7 @@ func (s *Server) IsLeader() bool {
 func (s *Server) Shutdown() error {
 	s.shutdownOnce.Do(func() {
 		close(s.shutdownCh)
+		s.sessionTimers.stopAll()
 		var errs []error
 		if s.serfLAN != nil {
 			errs = append(errs, s.serfLAN.Shutdown())

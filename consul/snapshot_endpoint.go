@@ -146,10 +146,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 		return fmt.Errorf("snapshot: barrier after restore: %w", err)
 	}
 	// Leader duties that depend on the state run again on the new state.
-	if err := s.initializeACLs(); err != nil {
-		s.logger.Error("initializing ACLs after restore", "error", err)
-	}
-	s.triggerReconcile()
+	s.startStateDuties()
 	reply := &structs.SnapshotResponse{Index: s.raft.LastIndex()}
 	s.setSnapshotMeta(reply)
 	_, err = replyFn(reply)

@@ -2,6 +2,7 @@ package consul
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/consulcompat/consul/structs"
 )
@@ -40,12 +41,30 @@ func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error 
 		reply.Errors = denied
 		return err
 	}
+	if delayed := t.srv.lockDelayed(args.Ops); delayed != nil {
+		reply.Errors = delayed
+		return nil
+	}
 	resp, err := t.srv.raftApply(structs.TxnRequestType, args)
 	if err != nil {
 		return err
 	}
 	*reply = resp.(structs.TxnResponse)
 	return nil
+}
+
+// lockDelayed reports the lock operations whose key is still in its lock
+// delay: the leader checks before the log, as for KVS.Apply.
+func (s *Server) lockDelayed(ops structs.TxnOps) structs.TxnErrors {
+	st := s.fsm.State()
+	var delayed structs.TxnErrors
+	for i, op := range ops {
+		if op.KV.Verb == structs.KVLock && time.Now().Before(st.KVSLockDelay(op.KV.DirEnt.Key)) {
+			delayed = append(delayed, &structs.TxnError{OpIndex: i,
+				What: fmt.Sprintf("failed to lock key %q due to lock delay", op.KV.DirEnt.Key)})
+		}
+	}
+	return delayed
 }
 
 // Read runs a transaction of reads only, without Raft.

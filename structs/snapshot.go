@@ -30,6 +30,8 @@ func NewSnapshotRecord(t MessageType) (interface{}, bool) {
 	case KVSRequestType, TombstoneRequestType:
 		// Consul stores a tombstone as a DirEntry with Key and ModifyIndex.
 		return new(DirEntry), true
+	case SessionRequestType:
+		return new(Session), true
 	case IndexRequestType:
 		return new(IndexEntry), true
 	case ACLTokenSetRequestType:

@@ -55,6 +55,10 @@ type Config struct {
 	LogLevel string
 	// ACL is the access control configuration (the acl block).
 	ACL ACLConfig
+	// SessionTTLMin is the shortest TTL a session may have
+	// (session_ttl_min, a config file key only, as in Consul); 10s by
+	// default.
+	SessionTTLMin time.Duration
 	// ReconcileInterval and other timings stay at their defaults for now.
 	RaftSnapshotInterval  time.Duration
 	RaftSnapshotThreshold uint64

@@ -312,6 +312,8 @@ func topLevelField(cfg *Config, key string) (interface{}, bool) {
 		return &cfg.RetryInterval, true
 	case "retry_max":
 		return &cfg.RetryMax, true
+	case "session_ttl_min":
+		return &cfg.SessionTTLMin, true
 	}
 	return nil, false
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/consulcompat/consul/structs"
 )
 
 // ErrUsage marks an error in the command line itself (an unknown flag, a
@@ -104,6 +106,7 @@ func defaults() Config {
 		LogLevel:   "info",
 		// Consul's default.
 		RetryInterval: 30 * time.Second,
+		SessionTTLMin: structs.SessionTTLMin,
 		Ports: Ports{
 			HTTP:    8500,
 			Server:  8300,

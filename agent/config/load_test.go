@@ -43,6 +43,7 @@ func want(t *testing.T, fn func(c *Config)) *Config {
 		Ports:      Ports{HTTP: 8500, Server: 8300, SerfLAN: 8301, SerfWAN: 8302},
 
 		RetryInterval: 30 * time.Second,
+		SessionTTLMin: 10 * time.Second,
 		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 	}
 	if fn != nil {
@@ -82,6 +83,7 @@ func TestLoadFlags(t *testing.T) {
 				RetryJoin:     []string{"10.0.0.4", "[::1]:8301"},
 				RetryInterval: 5 * time.Second,
 				RetryMax:      7,
+				SessionTTLMin: 10 * time.Second,
 				ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 			},
 		},
@@ -159,6 +161,7 @@ start_join       = ["10.1.2.5"]
 retry_join       = ["10.1.2.6", "10.1.2.7:8301"]
 retry_interval   = "10s"
 retry_max        = 5
+session_ttl_min  = "1s"
 
 ports {
   http     = 8501
@@ -187,6 +190,7 @@ const goodJSON = `{
   "retry_join": ["10.1.2.6", "10.1.2.7:8301"],
   "retry_interval": "10s",
   "retry_max": 5,
+  "session_ttl_min": "1s",
   "ports": {
     "http": 8501,
     "server": 8400,
@@ -210,6 +214,7 @@ func goodWant() *Config {
 		RetryJoin:     []string{"10.1.2.6", "10.1.2.7:8301"},
 		RetryInterval: 10 * time.Second,
 		RetryMax:      5,
+		SessionTTLMin: time.Second,
 		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
 	}
 }

@@ -87,6 +87,9 @@ func validate(cfg *Config) error {
 		}
 	}
 
+	if cfg.SessionTTLMin <= 0 {
+		add("session_ttl_min must be positive, got %v", cfg.SessionTTLMin)
+	}
 	if cfg.RetryInterval <= 0 {
 		add("retry_interval (-retry-interval) must be positive, got %v", cfg.RetryInterval)
 	}

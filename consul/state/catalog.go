@@ -148,6 +148,11 @@ func ensureCheck(tx *memdb.Txn, idx uint64, node string, c *structs.HealthCheck)
 		svc := row.(*serviceRow).Service
 		stored.ServiceName, stored.ServiceTags = svc.Service, svc.Tags
 	}
+	if stored.Status == structs.HealthCritical {
+		if err := invalidateCheckSessions(tx, idx, node, stored.CheckID); err != nil {
+			return err
+		}
+	}
 	existing, err := tx.First(tableChecks, "id", node, stored.CheckID)
 	if err != nil {
 		return err
@@ -168,17 +173,28 @@ func ensureCheck(tx *memdb.Txn, idx uint64, node string, c *structs.HealthCheck)
 }
 
 // Deregister removes a check, a service (with its checks), or a whole
-// node (with its services and checks) at idx.
+// node (with its services and checks) at idx, invalidating the sessions
+// bound to what goes.
 func (s *Store) Deregister(idx uint64, req *structs.DeregisterRequest) error {
 	return s.write(func(tx *memdb.Txn) error {
 		switch {
 		case req.CheckID != "":
+			if err := invalidateCheckSessions(tx, idx, req.Node, req.CheckID); err != nil {
+				return err
+			}
 			return deleteRows(tx, idx, tableChecks, "id", req.Node, req.CheckID)
 		case req.ServiceID != "":
+			if err := invalidateServiceSessions(tx, idx, req.Node, req.ServiceID); err != nil {
+				return err
+			}
 			if err := deleteRows(tx, idx, tableChecks, "node_service", req.Node, req.ServiceID); err != nil {
 				return err
 			}
 			return deleteRows(tx, idx, tableServices, "id", req.Node, req.ServiceID)
+		}
+		all := func(*structs.Session) bool { return true }
+		if err := invalidateSessions(tx, idx, req.Node, all); err != nil {
+			return err
 		}
 		for _, t := range []string{tableChecks, tableServices, tableNodes} {
 			index := "node"
@@ -191,6 +207,23 @@ func (s *Store) Deregister(idx uint64, req *structs.DeregisterRequest) error {
 		}
 		return nil
 	})
+}
+
+// invalidateServiceSessions destroys the sessions bound to the checks of
+// a service instance.
+func invalidateServiceSessions(tx *memdb.Txn, idx uint64, node, serviceID string) error {
+	it, err := tx.Get(tableChecks, "node_service", node, serviceID)
+	if err != nil {
+		return fmt.Errorf("state: service checks: %w", err)
+	}
+	var ids []string
+	for row := it.Next(); row != nil; row = it.Next() {
+		ids = append(ids, row.(*structs.HealthCheck).CheckID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return invalidateCheckSessions(tx, idx, node, ids...)
 }
 
 // deleteRows deletes every row of table matching the index lookup, and

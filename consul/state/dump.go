@@ -43,6 +43,8 @@ var dumpedTables = []dumpedTable{
 	{table: tableNodes, typ: structs.RegisterRequestType, record: nodeRecord},
 	{table: tableServices, typ: structs.RegisterRequestType, record: serviceRecord},
 	{table: tableChecks, typ: structs.RegisterRequestType, record: checkRecord},
+	{table: tableSessions, typ: structs.SessionRequestType,
+		id: func(r interface{}) string { return r.(*structs.Session).ID }},
 	{table: tableKVs, typ: structs.KVSRequestType, id: dirEntryKey},
 	{table: tableTombstones, typ: structs.TombstoneRequestType, id: dirEntryKey},
 	{table: tableACLPolicies, typ: structs.ACLPolicySetRequestType,
@@ -162,14 +164,40 @@ func restoreRecord(tx *memdb.Txn, t structs.MessageType, rec interface{}) error 
 		return restoreCatalog(tx, rec.(*structs.RegisterRequest))
 	}
 	for _, d := range dumpedTables {
-		if d.typ == t {
-			return restoreInto(tx, d, rec)
+		if d.typ != t {
+			continue
 		}
+		switch rec := rec.(type) {
+		case *structs.Session:
+			return restoreSession(tx, d, rec)
+		case *structs.DirEntry:
+			if err := releaseOrphanLock(tx, t, rec); err != nil {
+				return err
+			}
+		}
+		return restoreInto(tx, d, rec)
 	}
 	if t == structs.IndexRequestType {
 		return tx.Insert(tableIndex, rec)
 	}
 	return fmt.Errorf("state: restore: record type %s has no table", t)
+}
+
+// releaseOrphanLock frees a KV entry of a dump whose lock holder is not
+// in the dump: it would otherwise stay locked by a session that can never
+// release it. Sessions come before KV entries in a dump.
+func releaseOrphanLock(tx *memdb.Txn, t structs.MessageType, ent *structs.DirEntry) error {
+	if t != structs.KVSRequestType || ent.Session == "" {
+		return nil
+	}
+	sess, err := tx.First(tableSessions, "id", ent.Session)
+	if err != nil {
+		return fmt.Errorf("state: restore kvs: %w", err)
+	}
+	if sess == nil {
+		ent.Session = ""
+	}
+	return nil
 }
 
 // restoreInto inserts a dump record. A dump may repeat a key, or give two

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-memdb"
@@ -152,6 +154,83 @@ func kvsSetCASTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.Di
 	return stored, err == nil, err
 }
 
+// errMissingSession is a lock or unlock that names no session.
+var errMissingSession = errors.New("missing session")
+
+// kvsLockTxn writes ent and makes ent.Session its lock holder, unless
+// another session holds it. Taking a free lock bumps LockIndex; writing
+// again under a lock already held keeps it. It reports whether the
+// session holds the lock.
+func kvsLockTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.DirEntry, bool, error) {
+	if ent.Session == "" {
+		return nil, false, errMissingSession
+	}
+	sess, err := tx.First(tableSessions, "id", ent.Session)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: kv lock: %w", err)
+	}
+	if sess == nil {
+		return nil, false, fmt.Errorf("invalid session %q", ent.Session)
+	}
+	row, err := tx.First(tableKVs, "id", ent.Key)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: kv lock: %w", err)
+	}
+	stored := &structs.DirEntry{Key: ent.Key, Flags: ent.Flags, Value: ent.Value, Session: ent.Session, LockIndex: 1}
+	stored.CreateIndex, stored.ModifyIndex = idx, idx
+	if row != nil {
+		existing := row.(*structs.DirEntry)
+		switch existing.Session {
+		case ent.Session:
+			stored.LockIndex = existing.LockIndex
+		case "":
+			stored.LockIndex = existing.LockIndex + 1
+		default:
+			return nil, false, nil
+		}
+		stored.CreateIndex = existing.CreateIndex
+	}
+	if err := insertRecord(tx, tableKVs, structs.KVSRequestType, row, stored); err != nil {
+		return nil, false, err
+	}
+	if err := pruneLockDelay(tx, ent.Key); err != nil {
+		return nil, false, err
+	}
+	return stored, true, setIndex(tx, tableKVs, idx)
+}
+
+// pruneLockDelay drops the key's lock delay once it has passed, so that
+// the table does not keep a row for every key ever locked.
+func pruneLockDelay(tx *memdb.Txn, key string) error {
+	row, err := tx.First(tableLockDelays, "id", key)
+	if err != nil || row == nil || time.Now().Before(row.(*lockDelay).Until) {
+		return err
+	}
+	return tx.Delete(tableLockDelays, row)
+}
+
+// kvsUnlockTxn writes ent and frees its lock, if ent.Session holds it. It
+// reports whether it did.
+func kvsUnlockTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.DirEntry, bool, error) {
+	if ent.Session == "" {
+		return nil, false, errMissingSession
+	}
+	row, err := tx.First(tableKVs, "id", ent.Key)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: kv unlock: %w", err)
+	}
+	if row == nil || row.(*structs.DirEntry).Session != ent.Session {
+		return nil, false, nil
+	}
+	existing := row.(*structs.DirEntry)
+	stored := &structs.DirEntry{Key: ent.Key, Flags: ent.Flags, Value: ent.Value, LockIndex: existing.LockIndex}
+	stored.CreateIndex, stored.ModifyIndex = existing.CreateIndex, idx
+	if err := insertRecord(tx, tableKVs, structs.KVSRequestType, row, stored); err != nil {
+		return nil, false, err
+	}
+	return stored, true, setIndex(tx, tableKVs, idx)
+}
+
 // kvsDeleteTxn deletes key at idx, leaving a tombstone. Deleting an
 // absent key changes nothing.
 func kvsDeleteTxn(tx *memdb.Txn, idx uint64, key string) error {
@@ -239,6 +318,29 @@ func (s *Store) KVSSetCAS(idx uint64, ent *structs.DirEntry) (bool, error) {
 	err := s.write(func(tx *memdb.Txn) error {
 		var err error
 		_, ok, err = kvsSetCASTxn(tx, idx, ent)
+		return err
+	})
+	return ok, err
+}
+
+// KVSLock writes ent at idx under the lock of ent.Session; it reports
+// whether the session holds the lock.
+func (s *Store) KVSLock(idx uint64, ent *structs.DirEntry) (bool, error) {
+	return s.lockWrite(idx, ent, kvsLockTxn)
+}
+
+// KVSUnlock writes ent at idx and frees the lock of ent.Session; it
+// reports whether the session held it.
+func (s *Store) KVSUnlock(idx uint64, ent *structs.DirEntry) (bool, error) {
+	return s.lockWrite(idx, ent, kvsUnlockTxn)
+}
+
+func (s *Store) lockWrite(idx uint64, ent *structs.DirEntry,
+	fn func(*memdb.Txn, uint64, *structs.DirEntry) (*structs.DirEntry, bool, error)) (bool, error) {
+	var ok bool
+	err := s.write(func(tx *memdb.Txn) error {
+		var err error
+		_, ok, err = fn(tx, idx, ent)
 		return err
 	})
 	return ok, err

@@ -16,6 +16,12 @@ const (
 	tableNodes    = "nodes"
 	tableServices = "services"
 	tableChecks   = "checks"
+
+	tableSessions = "sessions"
+	// tableLockDelays holds, per key, when the lock delay of an
+	// invalidated session ends. It is wall-clock state local to each
+	// server, as in Consul: never dumped, lost on restore.
+	tableLockDelays = "lock-delays"
 )
 
 // dumpSize is a row of the dumpsize table: how many bytes the records of
@@ -33,7 +39,10 @@ func schema() *memdb.DBSchema {
 		}
 	}
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableKVs:        {Name: tableKVs, Indexes: byKey("Key")},
+		tableKVs: {Name: tableKVs, Indexes: map[string]*memdb.IndexSchema{
+			"id":      {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+			"session": {Name: "session", AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "Session"}},
+		}},
 		tableTombstones: {Name: tableTombstones, Indexes: byKey("Key")},
 		tableIndex:      {Name: tableIndex, Indexes: byKey("Key")},
 		tableDumpSize:   {Name: tableDumpSize, Indexes: byKey("Table")},
@@ -49,6 +58,11 @@ func schema() *memdb.DBSchema {
 			"node":    {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},
 			"service": {Name: "service", Indexer: &memdb.StringFieldIndex{Field: "Name"}},
 		}},
+		tableSessions: {Name: tableSessions, Indexes: map[string]*memdb.IndexSchema{
+			"id":   {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			"node": {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},
+		}},
+		tableLockDelays: {Name: tableLockDelays, Indexes: byKey("Key")},
 		tableChecks: {Name: tableChecks, Indexes: map[string]*memdb.IndexSchema{
 			"id":           {Name: "id", Unique: true, Indexer: nodeAnd("CheckID")},
 			"node":         {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},

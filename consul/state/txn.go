@@ -100,8 +100,27 @@ func txnKV(tx *memdb.Txn, idx uint64, op *structs.TxnKVOp) ([]*structs.DirEntry,
 			err = fmt.Errorf("key %q exists", key)
 		}
 		return nil, err
-	case structs.KVLock, structs.KVUnlock, structs.KVCheckSession:
-		return nil, fmt.Errorf("verb %q needs sessions, which this server does not support yet", op.Verb)
+	case structs.KVLock:
+		var ok bool
+		ent, ok, err = kvsLockTxn(tx, idx, &op.DirEnt)
+		if err == nil && !ok {
+			err = fmt.Errorf("failed to lock key %q, lock is already held", key)
+		}
+	case structs.KVUnlock:
+		var ok bool
+		ent, ok, err = kvsUnlockTxn(tx, idx, &op.DirEnt)
+		if err == nil && !ok {
+			err = fmt.Errorf("failed to unlock key %q, lock isn't held, or is held by another session", key)
+		}
+	case structs.KVCheckSession:
+		_, ent, err = kvsGetTxn(tx, nil, key)
+		switch {
+		case err != nil:
+		case ent == nil:
+			err = fmt.Errorf("failed to check session, key %q doesn't exist", key)
+		case ent.Session != op.DirEnt.Session:
+			err = fmt.Errorf("failed session check for key %q, current session %q != %q", key, ent.Session, op.DirEnt.Session)
+		}
 	default:
 		return nil, fmt.Errorf("unknown KV verb %q", op.Verb)
 	}

@@ -307,3 +307,55 @@ func TestSessionTTLExpiry(t *testing.T) {
 		t.Fatalf("the renewed session lost its lock: %+v", pair)
 	}
 }
+
+func TestTxnLockVerbs(t *testing.T) {
+	_, c := testAgent(t)
+	s1 := createSession(t, c, &api.SessionEntry{LockDelay: time.Minute})
+	s2 := createSession(t, c, &api.SessionEntry{})
+	txn := func(ops ...*api.TxnOp) (bool, []string) {
+		t.Helper()
+		ok, resp, _, err := c.Txn().Txn(api.TxnOps(ops), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs []string
+		for _, e := range resp.Errors {
+			errs = append(errs, e.What)
+		}
+		return ok, errs
+	}
+	kvOp := func(verb api.KVOp, session string) *api.TxnOp {
+		return &api.TxnOp{KV: &api.KVTxnOp{Verb: verb, Key: "txn/lock", Value: []byte("v"), Session: session}}
+	}
+
+	if ok, errs := txn(kvOp(api.KVLock, s1), kvOp(api.KVCheckSession, s1)); !ok {
+		t.Fatalf("lock + check-session: %v", errs)
+	}
+	for _, tc := range []struct {
+		op   *api.TxnOp
+		want string
+	}{
+		{kvOp(api.KVLock, s2), `failed to lock key "txn/lock", lock is already held`},
+		{kvOp(api.KVUnlock, s2), `failed to unlock key "txn/lock", lock isn't held, or is held by another session`},
+		{kvOp(api.KVCheckSession, s2), `failed session check for key "txn/lock", current session "` + s1 + `" != "` + s2 + `"`},
+		{kvOp(api.KVLock, "nope"), `invalid session "nope"`},
+	} {
+		if ok, errs := txn(tc.op); ok || len(errs) != 1 || errs[0] != tc.want {
+			t.Errorf("%s by %s: ok %v, errors %q; want %q", tc.op.KV.Verb, tc.op.KV.Session, ok, errs, tc.want)
+		}
+	}
+	if ok, errs := txn(kvOp(api.KVUnlock, s1)); !ok {
+		t.Fatalf("unlock by the holder: %v", errs)
+	}
+	// The lock delay applies to txn locks too.
+	if ok, errs := txn(kvOp(api.KVLock, s1)); !ok {
+		t.Fatalf("relock: %v", errs)
+	}
+	if _, err := c.Session().Destroy(s1, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := `failed to lock key "txn/lock" due to lock delay`
+	if ok, errs := txn(kvOp(api.KVLock, s2)); ok || len(errs) != 1 || errs[0] != want {
+		t.Fatalf("lock during the delay: ok %v, errors %q; want %q", ok, errs, want)
+	}
+}

@@ -16,13 +16,15 @@ import (
 func churn(t *testing.T, s *Store, n int) uint64 {
 	t.Helper()
 	rng := rand.New(rand.NewSource(1))
-	idx := uint64(0)
+	idx := uint64(1)
+	register(t, s, idx, &structs.RegisterRequest{Node: "churn", Address: "10.0.0.1"})
+	sessions := []string{}
 	for i := 0; i < n; i++ {
 		idx++
 		key := fmt.Sprintf("k/%d/%d", i%7, rng.Intn(n))
 		val := make([]byte, rng.Intn(300))
 		rng.Read(val)
-		switch rng.Intn(6) {
+		switch rng.Intn(9) {
 		case 0, 1, 2:
 			set(t, s, idx, key, string(val))
 		case 3:
@@ -40,6 +42,32 @@ func churn(t *testing.T, s *Store, n int) uint64 {
 				if err := s.KVSDeleteTree(idx, fmt.Sprintf("k/%d/", i%7)); err != nil {
 					t.Fatal(err)
 				}
+			}
+		case 6:
+			sess := &structs.Session{ID: fmt.Sprintf("s-%d-%d", n, i), Node: "churn", Name: string(val[:len(val)%20]),
+				Behavior: []structs.SessionBehavior{structs.SessionKeysRelease, structs.SessionKeysDelete}[i%2]}
+			if err := s.SessionCreate(idx, sess); err != nil {
+				t.Fatal(err)
+			}
+			sessions = append(sessions, sess.ID)
+		case 7:
+			if len(sessions) > 0 {
+				ent := &structs.DirEntry{Key: key, Value: val, Session: sessions[rng.Intn(len(sessions))]}
+				lock := s.KVSLock
+				if i%3 == 0 {
+					lock = s.KVSUnlock
+				}
+				if _, err := lock(idx, ent); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case 8:
+			if len(sessions) > 0 && i%4 == 0 {
+				j := rng.Intn(len(sessions))
+				if err := s.SessionDestroy(idx, sessions[j]); err != nil {
+					t.Fatal(err)
+				}
+				sessions = append(sessions[:j], sessions[j+1:]...)
 			}
 		}
 	}
@@ -91,6 +119,17 @@ func TestRestoreRoundTrip(t *testing.T) {
 	i2, e2, _ := restored.KVSList(nil, "")
 	if i1 != i2 || !reflect.DeepEqual(e1, e2) {
 		t.Fatalf("list differs after restore: index %d vs %d, %d vs %d entries", i1, i2, len(e1), len(e2))
+	}
+	locked := 0
+	for _, e := range e2 {
+		if e.Session != "" {
+			locked++
+		}
+	}
+	_, s1, _ := s.SessionList(nil, "")
+	_, s2, _ := restored.SessionList(nil, "")
+	if locked == 0 || len(s2) == 0 || !reflect.DeepEqual(s1, s2) {
+		t.Fatalf("sessions and locks did not round-trip: %d locked keys, %d vs %d sessions", locked, len(s1), len(s2))
 	}
 }
 

@@ -39,6 +39,20 @@ func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interfa
 			}
 			return fmt.Errorf("fsm: session: unknown op %q", req.Op)
 		}), true
+	case structs.PreparedQueryRequestType:
+		var req structs.PreparedQueryRequest
+		return decodeAndApply(buf, &req, func() error {
+			if req.Query == nil {
+				return fmt.Errorf("fsm: prepared query: no query")
+			}
+			switch req.Op {
+			case structs.PreparedQueryCreate, structs.PreparedQueryUpdate:
+				return f.state.PreparedQuerySet(index, req.Query)
+			case structs.PreparedQueryDelete:
+				return f.state.PreparedQueryDelete(index, req.Query.ID)
+			}
+			return fmt.Errorf("fsm: prepared query: unknown op %q", req.Op)
+		}), true
 	case structs.ACLBootstrapRequestType:
 		var req structs.ACLTokenBootstrapRequest
 		return decodeAndApply(buf, &req, func() error { return f.state.ACLBootstrap(index, req.ResetIndex, &req.Token) }), true

@@ -32,6 +32,8 @@ func NewSnapshotRecord(t MessageType) (interface{}, bool) {
 		return new(DirEntry), true
 	case SessionRequestType:
 		return new(Session), true
+	case PreparedQueryRequestType:
+		return new(PreparedQuery), true
 	case IndexRequestType:
 		return new(IndexEntry), true
 	case ACLTokenSetRequestType:

@@ -57,7 +57,7 @@ func aclTokenSetTxn(tx *memdb.Txn, idx uint64, token *structs.ACLToken) error {
 		prev := old.(*structs.ACLToken)
 		stored.CreateIndex, stored.CreateTime = prev.CreateIndex, prev.CreateTime
 	}
-	if err := insertRecord(tx, tableACLTokens, structs.ACLTokenSetRequestType, old, &stored); err != nil {
+	if err := insertRecord(tx, tableACLTokens, old, &stored); err != nil {
 		return err
 	}
 	return setIndex(tx, tableACLTokens, idx)
@@ -103,7 +103,7 @@ func linksRole(links []structs.ACLTokenRoleLink, id string) bool {
 // not belong to another policy.
 func (s *Store) ACLPolicySet(idx uint64, p *structs.ACLPolicy) error {
 	return s.write(func(tx *memdb.Txn) error {
-		return aclNamedSet(tx, idx, tableACLPolicies, structs.ACLPolicySetRequestType, p.ID, p.Name, p, &p.RaftIndex)
+		return aclNamedSet(tx, idx, tableACLPolicies, p.ID, p.Name, p, &p.RaftIndex)
 	})
 }
 
@@ -111,13 +111,13 @@ func (s *Store) ACLPolicySet(idx uint64, p *structs.ACLPolicy) error {
 // belong to another role.
 func (s *Store) ACLRoleSet(idx uint64, r *structs.ACLRole) error {
 	return s.write(func(tx *memdb.Txn) error {
-		return aclNamedSet(tx, idx, tableACLRoles, structs.ACLRoleSetRequestType, r.ID, r.Name, r, &r.RaftIndex)
+		return aclNamedSet(tx, idx, tableACLRoles, r.ID, r.Name, r, &r.RaftIndex)
 	})
 }
 
 // aclNamedSet stores a policy or role: rec, whose RaftIndex is ri, is
 // inserted with its indexes set; its CreateIndex survives an update.
-func aclNamedSet(tx *memdb.Txn, idx uint64, table string, t structs.MessageType, id, name string, rec interface{}, ri *structs.RaftIndex) error {
+func aclNamedSet(tx *memdb.Txn, idx uint64, table string, id, name string, rec interface{}, ri *structs.RaftIndex) error {
 	if id == "" || name == "" {
 		return fmt.Errorf("%w: an ID and a Name are required", structs.ErrBadRequest)
 	}
@@ -134,7 +134,7 @@ func aclNamedSet(tx *memdb.Txn, idx uint64, table string, t structs.MessageType,
 	if old != nil {
 		ri.CreateIndex = recordCreateIndex(old)
 	}
-	if err := insertRecord(tx, table, t, old, rec); err != nil {
+	if err := insertRecord(tx, table, old, rec); err != nil {
 		return err
 	}
 	return setIndex(tx, table, idx)
@@ -201,16 +201,7 @@ func (s *Store) ACLDelete(idx uint64, t structs.MessageType, id string) error {
 	default:
 		return fmt.Errorf("state: %s is not an ACL delete", t)
 	}
-	return s.write(func(tx *memdb.Txn) error {
-		old, err := tx.First(d.table, "id", id)
-		if err != nil || old == nil {
-			return err
-		}
-		if err := deleteRecord(tx, d.table, d.typ, old); err != nil {
-			return err
-		}
-		return setIndex(tx, d.table, idx)
-	})
+	return s.write(func(tx *memdb.Txn) error { return deleteRows(tx, idx, d.table, "id", id) })
 }
 
 // ACLIndex is the highest index of the ACL tables: it changes whenever a

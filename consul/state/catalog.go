@@ -85,7 +85,7 @@ func ensureNode(tx *memdb.Txn, idx uint64, node *structs.Node, existing interfac
 		}
 		node.ModifyIndex = idx
 	}
-	if err := insertRecord(tx, tableNodes, structs.RegisterRequestType, existing, node); err != nil {
+	if err := insertRecord(tx, tableNodes, existing, node); err != nil {
 		return err
 	}
 	return setIndex(tx, tableNodes, idx)
@@ -116,7 +116,7 @@ func ensureService(tx *memdb.Txn, idx uint64, node string, svc *structs.NodeServ
 		stored.ModifyIndex = idx
 	}
 	row := &serviceRow{Node: node, ID: stored.ID, Name: stored.Service, Service: &stored}
-	if err := insertRecord(tx, tableServices, structs.RegisterRequestType, existing, row); err != nil {
+	if err := insertRecord(tx, tableServices, existing, row); err != nil {
 		return err
 	}
 	return setIndex(tx, tableServices, idx)
@@ -166,7 +166,7 @@ func ensureCheck(tx *memdb.Txn, idx uint64, node string, c *structs.HealthCheck)
 		}
 		stored.ModifyIndex = idx
 	}
-	if err := insertRecord(tx, tableChecks, structs.RegisterRequestType, existing, &stored); err != nil {
+	if err := insertRecord(tx, tableChecks, existing, &stored); err != nil {
 		return err
 	}
 	return setIndex(tx, tableChecks, idx)
@@ -226,28 +226,6 @@ func invalidateServiceSessions(tx *memdb.Txn, idx uint64, node, serviceID string
 	return invalidateCheckSessions(tx, idx, node, ids...)
 }
 
-// deleteRows deletes every row of table matching the index lookup, and
-// bumps the table's index if any went.
-func deleteRows(tx *memdb.Txn, idx uint64, table, index string, args ...interface{}) error {
-	it, err := tx.Get(table, index, args...)
-	if err != nil {
-		return fmt.Errorf("state: %s: %w", table, err)
-	}
-	var doomed []interface{}
-	for row := it.Next(); row != nil; row = it.Next() {
-		doomed = append(doomed, row)
-	}
-	for _, row := range doomed {
-		if err := deleteRecord(tx, table, structs.RegisterRequestType, row); err != nil {
-			return err
-		}
-	}
-	if len(doomed) == 0 {
-		return nil
-	}
-	return setIndex(tx, table, idx)
-}
-
 // restoreCatalog inserts a catalog record of a state dump.
 func restoreCatalog(tx *memdb.Txn, req *structs.RegisterRequest) error {
 	var table string
@@ -271,7 +249,7 @@ func restoreCatalog(tx *memdb.Txn, req *structs.RegisterRequest) error {
 	if err != nil {
 		return fmt.Errorf("state: restore %s: %w", table, err)
 	}
-	return insertRecord(tx, table, structs.RegisterRequestType, old, row)
+	return insertRecord(tx, table, old, row)
 }
 
 // catalogIndex is the index of the catalog tables.

@@ -45,6 +45,9 @@ var dumpedTables = []dumpedTable{
 	{table: tableChecks, typ: structs.RegisterRequestType, record: checkRecord},
 	{table: tableSessions, typ: structs.SessionRequestType,
 		id: func(r interface{}) string { return r.(*structs.Session).ID }},
+	{table: tablePreparedQueries, typ: structs.PreparedQueryRequestType,
+		id:     func(r interface{}) string { return r.(*structs.PreparedQuery).ID },
+		unique: map[string]func(interface{}) string{"name": func(r interface{}) string { return r.(*structs.PreparedQuery).Name }}},
 	{table: tableKVs, typ: structs.KVSRequestType, id: dirEntryKey},
 	{table: tableTombstones, typ: structs.TombstoneRequestType, id: dirEntryKey},
 	{table: tableACLPolicies, typ: structs.ACLPolicySetRequestType,
@@ -170,6 +173,8 @@ func restoreRecord(tx *memdb.Txn, t structs.MessageType, rec interface{}) error 
 		switch rec := rec.(type) {
 		case *structs.Session:
 			return restoreSession(tx, d, rec)
+		case *structs.PreparedQuery:
+			return restorePreparedQuery(tx, d, rec)
 		case *structs.DirEntry:
 			if err := releaseOrphanLock(tx, t, rec); err != nil {
 				return err
@@ -211,7 +216,7 @@ func restoreInto(tx *memdb.Txn, d dumpedTable, rec interface{}) error {
 			return fmt.Errorf("state: restore %s: %w", d.table, err)
 		}
 		if clash != nil && d.id(clash) != d.id(rec) {
-			if err := deleteRecord(tx, d.table, d.typ, clash); err != nil {
+			if err := deleteRecord(tx, d.table, clash); err != nil {
 				return err
 			}
 		}
@@ -220,5 +225,5 @@ func restoreInto(tx *memdb.Txn, d dumpedTable, rec interface{}) error {
 	if err != nil {
 		return fmt.Errorf("state: restore %s: %w", d.table, err)
 	}
-	return insertRecord(tx, d.table, d.typ, old, rec)
+	return insertRecord(tx, d.table, old, rec)
 }

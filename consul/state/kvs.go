@@ -131,7 +131,7 @@ func kvsSetTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.DirEn
 		stored.Session = existing.Session
 		old = existing
 	}
-	if err := insertRecord(tx, tableKVs, structs.KVSRequestType, old, stored); err != nil {
+	if err := insertRecord(tx, tableKVs, old, stored); err != nil {
 		return nil, err
 	}
 	return stored, setIndex(tx, tableKVs, idx)
@@ -190,7 +190,7 @@ func kvsLockTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.DirE
 		}
 		stored.CreateIndex = existing.CreateIndex
 	}
-	if err := insertRecord(tx, tableKVs, structs.KVSRequestType, row, stored); err != nil {
+	if err := insertRecord(tx, tableKVs, row, stored); err != nil {
 		return nil, false, err
 	}
 	if err := pruneLockDelay(tx, ent.Key); err != nil {
@@ -225,7 +225,7 @@ func kvsUnlockTxn(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) (*structs.Di
 	existing := row.(*structs.DirEntry)
 	stored := &structs.DirEntry{Key: ent.Key, Flags: ent.Flags, Value: ent.Value, LockIndex: existing.LockIndex}
 	stored.CreateIndex, stored.ModifyIndex = existing.CreateIndex, idx
-	if err := insertRecord(tx, tableKVs, structs.KVSRequestType, row, stored); err != nil {
+	if err := insertRecord(tx, tableKVs, row, stored); err != nil {
 		return nil, false, err
 	}
 	return stored, true, setIndex(tx, tableKVs, idx)
@@ -245,7 +245,7 @@ func kvsDeleteTxn(tx *memdb.Txn, idx uint64, key string) error {
 }
 
 func kvsDeleteEntry(tx *memdb.Txn, idx uint64, ent *structs.DirEntry) error {
-	if err := deleteRecord(tx, tableKVs, structs.KVSRequestType, ent); err != nil {
+	if err := deleteRecord(tx, tableKVs, ent); err != nil {
 		return err
 	}
 	if err := setTombstone(tx, ent.Key, idx); err != nil {
@@ -264,7 +264,7 @@ func setTombstone(tx *memdb.Txn, key string, idx uint64) error {
 	}
 	stone := &structs.DirEntry{Key: key}
 	stone.ModifyIndex = idx
-	return insertRecord(tx, tableTombstones, structs.TombstoneRequestType, old, stone)
+	return insertRecord(tx, tableTombstones, old, stone)
 }
 
 // kvsDeleteCASTxn deletes key only if its ModifyIndex is cidx. An absent
@@ -395,7 +395,7 @@ func (s *Store) ReapTombstones(idx, reapIndex uint64) error {
 			}
 		}
 		for _, stone := range doomed {
-			if err := deleteRecord(tx, tableTombstones, structs.TombstoneRequestType, stone); err != nil {
+			if err := deleteRecord(tx, tableTombstones, stone); err != nil {
 				return err
 			}
 		}

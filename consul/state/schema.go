@@ -17,7 +17,8 @@ const (
 	tableServices = "services"
 	tableChecks   = "checks"
 
-	tableSessions = "sessions"
+	tableSessions        = "sessions"
+	tablePreparedQueries = "prepared-queries"
 	// tableLockDelays holds, per key, when the lock delay of an
 	// invalidated session ends. It is wall-clock state local to each
 	// server, as in Consul: never dumped, lost on restore.
@@ -63,6 +64,13 @@ func schema() *memdb.DBSchema {
 			"node": {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},
 		}},
 		tableLockDelays: {Name: tableLockDelays, Indexes: byKey("Key")},
+		tablePreparedQueries: {Name: tablePreparedQueries, Indexes: map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			// Names are optional (a query bound to a session needs none),
+			// and unique when given.
+			"name":    {Name: "name", Unique: true, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+			"session": {Name: "session", AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "Session"}},
+		}},
 		tableChecks: {Name: tableChecks, Indexes: map[string]*memdb.IndexSchema{
 			"id":           {Name: "id", Unique: true, Indexer: nodeAnd("CheckID")},
 			"node":         {Name: "node", Indexer: &memdb.StringFieldIndex{Field: "Node"}},

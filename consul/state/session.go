@@ -51,7 +51,7 @@ func (s *Store) SessionCreate(idx uint64, sess *structs.Session) error {
 		}
 		stored := *sess
 		stored.CreateIndex, stored.ModifyIndex = idx, idx
-		if err := insertRecord(tx, tableSessions, structs.SessionRequestType, nil, &stored); err != nil {
+		if err := insertRecord(tx, tableSessions, nil, &stored); err != nil {
 			return err
 		}
 		return setIndex(tx, tableSessions, idx)
@@ -71,14 +71,18 @@ func (s *Store) SessionDestroy(idx uint64, id string) error {
 }
 
 // sessionDestroyTxn deletes a session and applies its behavior to the
-// keys it holds: release frees them, delete deletes them. Either way each
+// keys it holds: release frees them, delete deletes them. Prepared
+// queries bound to it are deleted. Either way each
 // key gets the session's lock delay (at most MaxLockDelay), so that a new
 // holder cannot grab it while the old one may still believe it holds it.
 func sessionDestroyTxn(tx *memdb.Txn, idx uint64, sess *structs.Session) error {
-	if err := deleteRecord(tx, tableSessions, structs.SessionRequestType, sess); err != nil {
+	if err := deleteRecord(tx, tableSessions, sess); err != nil {
 		return err
 	}
 	if err := setIndex(tx, tableSessions, idx); err != nil {
+		return err
+	}
+	if err := deleteSessionQueries(tx, idx, sess.ID); err != nil {
 		return err
 	}
 	it, err := tx.Get(tableKVs, "session", sess.ID)
@@ -109,7 +113,7 @@ func sessionDestroyTxn(tx *memdb.Txn, idx uint64, sess *structs.Session) error {
 		freed := *ent
 		freed.Session = ""
 		freed.ModifyIndex = idx
-		if err := insertRecord(tx, tableKVs, structs.KVSRequestType, ent, &freed); err != nil {
+		if err := insertRecord(tx, tableKVs, ent, &freed); err != nil {
 			return err
 		}
 		if err := setIndex(tx, tableKVs, idx); err != nil {

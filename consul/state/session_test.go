@@ -44,8 +44,9 @@ func TestSessionCreateNeedsALiveNodeAndChecks(t *testing.T) {
 
 // TestRestoreRepairsOrphans feeds Restore a dump no store could have
 // written: a session whose node is not in the dump, and a key locked by a
-// session that is not in it. The session is dropped and the lock freed,
-// so nothing is left that no one can release.
+// session that is not in it, and a query bound to that missing session.
+// The session and the query are dropped and the lock freed, so nothing is
+// left that no one can release.
 func TestRestoreRepairsOrphans(t *testing.T) {
 	var buf bytes.Buffer
 	enc, err := snapshot.NewStateEncoder(&buf, structs.SnapshotHeader{LastIndex: 9})
@@ -59,6 +60,8 @@ func TestRestoreRepairsOrphans(t *testing.T) {
 		{structs.RegisterRequestType, &structs.RegisterRequest{Node: "n1", Address: "10.0.0.1"}},
 		{structs.SessionRequestType, &structs.Session{ID: "alive", Node: "n1"}},
 		{structs.SessionRequestType, &structs.Session{ID: "nodeless", Node: "gone"}},
+		{structs.PreparedQueryRequestType, &structs.PreparedQuery{ID: "kept", Session: "alive"}},
+		{structs.PreparedQueryRequestType, &structs.PreparedQuery{ID: "dropped", Session: "nodeless"}},
 		{structs.KVSRequestType, &structs.DirEntry{Key: "held", Session: "alive", LockIndex: 1}},
 		{structs.KVSRequestType, &structs.DirEntry{Key: "orphan", Session: "nodeless", LockIndex: 1}},
 		{structs.KVSRequestType, &structs.DirEntry{Key: "ghost", Session: "never-existed", LockIndex: 3}},
@@ -75,6 +78,9 @@ func TestRestoreRepairsOrphans(t *testing.T) {
 	_, sessions, _ := s.SessionList(nil, "")
 	if len(sessions) != 1 || sessions[0].ID != "alive" {
 		t.Fatalf("sessions after restore: %v", sessions)
+	}
+	if _, queries, _ := s.PreparedQueryList(nil); len(queries) != 1 || queries[0].ID != "kept" {
+		t.Fatalf("queries after restore: %+v", queries)
 	}
 	want := map[string]string{"held": "alive", "orphan": "", "ghost": ""}
 	for key, holder := range want {

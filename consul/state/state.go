@@ -66,7 +66,7 @@ func setIndex(tx *memdb.Txn, table string, idx uint64) error {
 // current. old is the record it replaces, or nil. Every write to a dumped
 // table goes through here or deleteRecord: the archive's meta.json states
 // the dump's size before the dump is written, from these totals.
-func insertRecord(tx *memdb.Txn, table string, t structs.MessageType, old, rec interface{}) error {
+func insertRecord(tx *memdb.Txn, table string, old, rec interface{}) error {
 	d := dumpedTableOf(table)
 	delta, err := d.size(rec)
 	if err != nil {
@@ -87,7 +87,7 @@ func insertRecord(tx *memdb.Txn, table string, t structs.MessageType, old, rec i
 
 // deleteRecord deletes rec from table and keeps the table's dump size
 // current.
-func deleteRecord(tx *memdb.Txn, table string, t structs.MessageType, rec interface{}) error {
+func deleteRecord(tx *memdb.Txn, table string, rec interface{}) error {
 	size, err := dumpedTableOf(table).size(rec)
 	if err != nil {
 		return err
@@ -106,4 +106,26 @@ func addDumpSize(tx *memdb.Txn, table string, delta int64) error {
 		cur = row.(*dumpSize).Bytes
 	}
 	return tx.Insert(tableDumpSize, &dumpSize{Table: table, Bytes: cur + delta})
+}
+
+// deleteRows deletes every row of table matching the index lookup, and
+// bumps the table's index if any went.
+func deleteRows(tx *memdb.Txn, idx uint64, table, index string, args ...interface{}) error {
+	it, err := tx.Get(table, index, args...)
+	if err != nil {
+		return fmt.Errorf("state: %s: %w", table, err)
+	}
+	var doomed []interface{}
+	for row := it.Next(); row != nil; row = it.Next() {
+		doomed = append(doomed, row)
+	}
+	for _, row := range doomed {
+		if err := deleteRecord(tx, table, row); err != nil {
+			return err
+		}
+	}
+	if len(doomed) == 0 {
+		return nil
+	}
+	return setIndex(tx, table, idx)
 }

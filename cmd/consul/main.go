@@ -51,6 +51,7 @@ var commands = map[string]command{
 	"members": {synopsis: "Lists the members of a Consul cluster", run: runMembers},
 	"join":    {synopsis: "Tell Consul agent to join cluster", run: runJoin},
 	"leave":   {synopsis: "Gracefully leaves the Consul cluster and shuts down", run: runLeave},
+	"lock":    {synopsis: "Execute a command holding a lock", run: runLock},
 
 	"kv": {
 		synopsis: "Interact with the key-value store",

@@ -80,6 +80,8 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/session/info/", true, a.sessionInfo, "GET")
 	handle("/v1/session/node/", true, a.sessionNode, "GET")
 	handle("/v1/session/list", false, a.sessionList, "GET")
+	handle("/v1/query", false, a.queryRoot, "GET", "POST")
+	handle("/v1/query/", true, a.querySpecific, "GET", "PUT", "DELETE")
 	handle("/v1/operator/raft/configuration", false, a.raftConfiguration, "GET")
 	handle("/v1/operator/raft/peer", false, a.raftRemovePeer, "DELETE")
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -12,14 +12,15 @@ import (
 // ("KVS.Apply", "Txn.Read", ...), the names remote servers will call too.
 func (s *Server) registerEndpoints() error {
 	for name, rcvr := range map[string]interface{}{
-		"KVS":      &KVS{srv: s},
-		"Txn":      &Txn{srv: s},
-		"Status":   &Status{srv: s},
-		"Operator": &Operator{srv: s},
-		"ACL":      &ACL{srv: s},
-		"Catalog":  &Catalog{srv: s},
-		"Health":   &Health{srv: s},
-		"Session":  &Session{srv: s},
+		"KVS":           &KVS{srv: s},
+		"Txn":           &Txn{srv: s},
+		"Status":        &Status{srv: s},
+		"Operator":      &Operator{srv: s},
+		"ACL":           &ACL{srv: s},
+		"Catalog":       &Catalog{srv: s},
+		"Health":        &Health{srv: s},
+		"Session":       &Session{srv: s},
+		"PreparedQuery": &PreparedQuery{srv: s},
 	} {
 		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
 			return fmt.Errorf("server: register %s: %w", name, err)

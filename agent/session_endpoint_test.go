@@ -359,3 +359,38 @@ func TestTxnLockVerbs(t *testing.T) {
 		t.Fatalf("lock during the delay: ok %v, errors %q; want %q", ok, errs, want)
 	}
 }
+
+// TestSessionReadsBlock: a session read with ?index waits for a change
+// and wakes on it.
+func TestSessionReadsBlock(t *testing.T) {
+	_, c := testAgent(t)
+	first := createSession(t, c, &api.SessionEntry{})
+	_, meta, err := c.Session().List(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []*api.SessionEntry, 1)
+	go func() {
+		list, _, err := c.Session().List(&api.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 30 * time.Second})
+		if err != nil {
+			list = nil
+		}
+		done <- list
+	}()
+	select {
+	case list := <-done:
+		t.Fatalf("the blocking read returned before any change: %v", list)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := c.Session().Destroy(first, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case list := <-done:
+		if list == nil || len(list) != 0 {
+			t.Fatalf("woken read = %v", list)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocking read did not wake on the destroy")
+	}
+}

@@ -23,6 +23,8 @@ bench: build
 fuzz:
 	go test -run=^$$ -fuzz=^FuzzRead$$ -fuzztime=10m ./snapshot
 	go test -run=^$$ -fuzz=^FuzzReadState$$ -fuzztime=10m ./snapshot
+	go test -run=^$$ -fuzz=^FuzzEntries$$ -fuzztime=10m ./snapshot
+	go test -run=^$$ -fuzz=^FuzzRender$$ -fuzztime=2m ./consul/preparedquery
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l: not formatted:"; echo "$$out"; exit 1; fi

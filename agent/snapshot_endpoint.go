@@ -1,11 +1,18 @@
 package agent
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 
 	"github.com/consulcompat/consul/structs"
 )
+
+// snapshotSumTrailer is the HTTP trailer that carries the SHA-256 of the
+// whole archive a save sent, so that a client can check what it stored
+// against what the server wrote.
+const snapshotSumTrailer = "X-Consul-Snapshot-Sha256"
 
 // snapshotEndpoint serves /v1/snapshot: GET streams an archive of the
 // whole state, PUT restores one.
@@ -21,6 +28,7 @@ func (a *Agent) snapshotEndpoint(w http.ResponseWriter, req *http.Request) (inte
 		args.Op, in = structs.SnapshotRestore, req.Body
 	}
 	started := false
+	sum := sha256.New()
 	err := a.server.SnapshotRPC(&args, in, func(reply *structs.SnapshotResponse) (io.Writer, error) {
 		started = true
 		setMeta(w, &structs.QueryMeta{Index: reply.Index, KnownLeader: reply.KnownLeader, LastContact: reply.LastContact})
@@ -29,9 +37,13 @@ func (a *Agent) snapshotEndpoint(w http.ResponseWriter, req *http.Request) (inte
 			return io.Discard, nil
 		}
 		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Trailer", snapshotSumTrailer)
 		w.WriteHeader(http.StatusOK)
-		return &flushWriter{w: w, f: w.(http.Flusher)}, nil
+		return io.MultiWriter(&flushWriter{w: w, f: w.(http.Flusher)}, sum), nil
 	})
+	if err == nil && args.Op == structs.SnapshotSave {
+		w.Header().Set(snapshotSumTrailer, hex.EncodeToString(sum.Sum(nil)))
+	}
 	if err != nil && started && args.Op == structs.SnapshotSave {
 		// The status line is gone; ending the body cleanly would make a
 		// truncated archive look complete. Break the connection instead.

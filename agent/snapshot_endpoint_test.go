@@ -2,6 +2,8 @@ package agent
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,5 +82,27 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/zip" || r.Header.Get("X-Consul-Index") == "" {
 		t.Fatalf("stale save: %d %v", r.StatusCode, r.Header)
+	}
+}
+
+// TestSnapshotSaveTrailerCarriesSHA256: the archive's SHA-256 follows the
+// body in a trailer, and matches the bytes received.
+func TestSnapshotSaveTrailerCarriesSHA256(t *testing.T) {
+	a, c := testAgent(t)
+	if _, err := c.KV().Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + a.HTTPAddr() + "/v1/snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("save: %d, %v", resp.StatusCode, err)
+	}
+	sum := sha256.Sum256(body)
+	if got := resp.Trailer.Get("X-Consul-Snapshot-Sha256"); got != hex.EncodeToString(sum[:]) {
+		t.Fatalf("trailer %q, body's SHA-256 %x", got, sum)
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/hashicorp/consul/api"
+import (
+	"io"
+
+	"github.com/hashicorp/consul/api"
+)
 
 const snapshotRestoreHelp = `
 Usage: consul snapshot restore [options] FILE
@@ -11,6 +15,12 @@ Usage: consul snapshot restore [options] FILE
   whole file before anything changes.
 
       $ consul snapshot restore backup.snap
+
+  With FILE "-" the snapshot is read from standard input:
+
+      $ gpg -d backup.snap.gpg | consul snapshot restore -
+
+  On a terminal, the bytes sent and the rate are shown on standard error.
 `
 
 // runSnapshotRestore is `consul snapshot restore`.
@@ -19,12 +29,19 @@ func runSnapshotRestore(u *ui, args []string) int {
 		// The file is sent as it is, not checked here first: the server
 		// checks it anyway, and the server is to accept Consul's own archive
 		// format (gzipped tar), which snapshot.Verify rejects.
-		f, ok := openSnapshotFile(u, file)
-		if !ok {
-			return 1
+		var in io.Reader = u.in
+		if file != "-" {
+			f, ok := openSnapshotFile(u, file)
+			if !ok {
+				return 1
+			}
+			defer f.Close()
+			in = f
 		}
-		defer f.Close()
-		if err := client.Snapshot().Restore(nil, f); err != nil {
+		prog := newProgress(u.err, "sent")
+		err := client.Snapshot().Restore(nil, io.TeeReader(in, prog))
+		prog.done()
+		if err != nil {
 			u.error("Error restoring snapshot: %v", err)
 			return 1
 		}

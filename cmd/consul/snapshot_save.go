@@ -27,6 +27,14 @@ Usage: consul snapshot save [options] FILE
   With -stale, any server may answer, which works with no leader:
 
       $ consul snapshot save -stale backup.snap
+
+  With FILE "-" the archive goes to standard output as it arrives, for a
+  pipeline; it cannot be verified before it leaves, but a transfer that
+  fails midway exits 1:
+
+      $ consul snapshot save - | gpg -e -r ops > backup.snap.gpg
+
+  On a terminal, the bytes saved and the rate are shown on standard error.
 `
 
 // partSuffix names the file a snapshot is written to until it is verified.
@@ -40,7 +48,16 @@ func runSnapshotSave(u *ui, args []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 
-		index, err := saveSnapshot(ctx, client, q, file)
+		if file == "-" {
+			index, err := streamSnapshot(ctx, client, q, u)
+			if err != nil {
+				u.error("%v", err)
+				return 1
+			}
+			u.error("Saved snapshot to index %d", index)
+			return 0
+		}
+		index, err := saveSnapshot(ctx, client, q, file, newProgress(u.err, "saved"))
 		if err != nil {
 			u.error("%v", err)
 			return 1
@@ -86,7 +103,7 @@ func openSnapshotFile(u *ui, file string) (*os.File, bool) {
 // then renamed over file, so that file is either left as it was or
 // replaced by a whole, verified snapshot. On failure the .part file is
 // removed. The error is phrased for the user.
-func saveSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, file string) (index uint64, err error) {
+func saveSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, file string, prog *progress) (index uint64, err error) {
 	part := file + partSuffix
 	// The .part name belongs to this command: one that exists was left by
 	// a save that crashed or was killed, and holds nothing worth keeping.
@@ -108,20 +125,10 @@ func saveSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, 
 		os.Remove(part)
 	}()
 
-	body, _, err := client.Snapshot().Save(q.WithContext(ctx))
+	n, _, err := downloadSnapshot(ctx, client, q, io.MultiWriter(f, prog))
+	prog.done()
 	if err != nil {
-		if ctx.Err() != nil {
-			return 0, fmt.Errorf("Error saving snapshot: interrupted (%v)", context.Cause(ctx))
-		}
-		return 0, fmt.Errorf("Error saving snapshot: %v", err)
-	}
-	n, err := io.Copy(f, body)
-	body.Close()
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, fmt.Errorf("Error saving snapshot: interrupted (%v) after %d bytes", context.Cause(ctx), n)
-		}
-		return 0, fmt.Errorf("Error saving snapshot: transfer failed after %d bytes: %v", n, err)
+		return 0, err
 	}
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("Error writing snapshot file: %v", err)
@@ -145,6 +152,36 @@ func saveSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, 
 		return 0, fmt.Errorf("Error syncing directory of %s: %v (the verified snapshot is in place, but may not survive a crash)", file, err)
 	}
 	return meta.Index, nil
+}
+
+// streamSnapshot writes a snapshot to standard output as it arrives and
+// returns its Raft index.
+func streamSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, u *ui) (uint64, error) {
+	prog := newProgress(u.err, "saved")
+	_, index, err := downloadSnapshot(ctx, client, q, io.MultiWriter(u.out, prog))
+	prog.done()
+	return index, err
+}
+
+// downloadSnapshot copies a snapshot from the agent into w and returns
+// its size and Raft index. The error is phrased for the user.
+func downloadSnapshot(ctx context.Context, client *api.Client, q *api.QueryOptions, w io.Writer) (int64, uint64, error) {
+	body, meta, err := client.Snapshot().Save(q.WithContext(ctx))
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, 0, fmt.Errorf("Error saving snapshot: interrupted (%v)", context.Cause(ctx))
+		}
+		return 0, 0, fmt.Errorf("Error saving snapshot: %v", err)
+	}
+	defer body.Close()
+	n, err := io.Copy(w, body)
+	if err != nil {
+		if ctx.Err() != nil {
+			return n, 0, fmt.Errorf("Error saving snapshot: interrupted (%v) after %d bytes", context.Cause(ctx), n)
+		}
+		return n, 0, fmt.Errorf("Error saving snapshot: transfer failed after %d bytes: %v", n, err)
+	}
+	return n, meta.LastIndex, nil
 }
 
 // syncDir flushes a directory's entries to disk.

@@ -475,3 +475,26 @@ func TestDeflateBomb(t *testing.T) {
 	binary.LittleEndian.PutUint32(metaBomb[at:], 100)
 	wantErr(t, verifyBytes(metaBomb), ErrCorrupt, "meta.json: more data than the zip declares")
 }
+
+// TestLocalHeadersMustAgree: an archive whose local headers say other
+// than its central directory, or that does not start with its first
+// entry, is refused.
+func TestLocalHeadersMustAgree(t *testing.T) {
+	data, _ := smallArchive(t)
+	edit := func(fn func(b []byte) []byte) []byte { return fn(bytes.Clone(data)) }
+	nameAt := int(localHeaderLen) // the first entry's name, meta.json
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"renamed in the local header", edit(func(b []byte) []byte { b[nameAt+8] = 'N'; return b }), `names "meta.jsoN", the central directory "meta.json"`},
+		{"method changed in the local header", edit(func(b []byte) []byte { b[8] = 0; return b }), "says method 0"},
+		{"junk before the first entry", append([]byte("junk"), data...), "not a zip archive"},
+		{"a fake header before the first entry", append([]byte("PK\x03\x04junk"), data...), "local header at offset 0 names"},
+	} {
+		if err := verifyBytes(tc.data); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want ErrCorrupt mentioning %q", tc.name, err, tc.want)
+		}
+	}
+}

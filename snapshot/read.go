@@ -98,6 +98,9 @@ func openZip(r io.ReaderAt, size int64) (map[string]*zip.File, error) {
 			return nil, corruptf("missing entry %s", name)
 		}
 	}
+	if err := checkLocalHeaders(r, size, zr.File); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 

@@ -226,8 +226,8 @@ func invalidateServiceSessions(tx *memdb.Txn, idx uint64, node, serviceID string
 	return invalidateCheckSessions(tx, idx, node, ids...)
 }
 
-// restoreCatalog inserts a catalog record of a state dump.
-func restoreCatalog(tx *memdb.Txn, req *structs.RegisterRequest) error {
+// catalog inserts a catalog record of a state dump.
+func (rs *restorer) catalog(req *structs.RegisterRequest) error {
 	var table string
 	var row interface{}
 	var key []interface{}
@@ -245,11 +245,11 @@ func restoreCatalog(tx *memdb.Txn, req *structs.RegisterRequest) error {
 		row = &structs.Node{ID: req.ID, Node: req.Node, Address: req.Address, Datacenter: req.Datacenter,
 			TaggedAddresses: req.TaggedAddresses, Meta: req.NodeMeta, RaftIndex: req.RaftIndex}
 	}
-	old, err := tx.First(table, "id", key...)
+	old, err := rs.tx.First(table, "id", key...)
 	if err != nil {
 		return fmt.Errorf("state: restore %s: %w", table, err)
 	}
-	return insertRecord(tx, table, old, row)
+	return rs.insert(table, old, row)
 }
 
 // catalogIndex is the index of the catalog tables.

@@ -159,12 +159,12 @@ func (s *Store) PreparedQueryResolve(idOrName string) (uint64, *structs.Prepared
 	return idx, best, nil
 }
 
-// restorePreparedQuery inserts a query of a state dump, unless the session
+// preparedQuery inserts a query of a state dump, unless the session
 // it is bound to is not in the dump: that session's end would have
 // deleted it. Sessions come before queries in a dump.
-func restorePreparedQuery(tx *memdb.Txn, d dumpedTable, q *structs.PreparedQuery) error {
+func (rs *restorer) preparedQuery(d dumpedTable, q *structs.PreparedQuery) error {
 	if q.Session != "" {
-		sess, err := tx.First(tableSessions, "id", q.Session)
+		sess, err := rs.tx.First(tableSessions, "id", q.Session)
 		if err != nil {
 			return fmt.Errorf("state: restore prepared query: %w", err)
 		}
@@ -172,5 +172,5 @@ func restorePreparedQuery(tx *memdb.Txn, d dumpedTable, q *structs.PreparedQuery
 			return nil
 		}
 	}
-	return restoreInto(tx, d, q)
+	return rs.into(d, q)
 }

@@ -208,16 +208,16 @@ func (s *Store) KVSLockDelay(key string) time.Time {
 	return row.(*lockDelay).Until
 }
 
-// restoreSession inserts a session of a state dump, unless its node is
+// session inserts a session of a state dump, unless its node is
 // not in the dump: no store can hold such a session, since deregistering
 // a node destroys its sessions. Nodes come before sessions in a dump.
-func restoreSession(tx *memdb.Txn, d dumpedTable, sess *structs.Session) error {
-	node, err := tx.First(tableNodes, "id", sess.Node)
+func (rs *restorer) session(d dumpedTable, sess *structs.Session) error {
+	node, err := rs.tx.First(tableNodes, "id", sess.Node)
 	if err != nil {
 		return fmt.Errorf("state: restore session: %w", err)
 	}
 	if node == nil {
 		return nil
 	}
-	return restoreInto(tx, d, sess)
+	return rs.into(d, sess)
 }

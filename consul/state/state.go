@@ -67,22 +67,32 @@ func setIndex(tx *memdb.Txn, table string, idx uint64) error {
 // table goes through here or deleteRecord: the archive's meta.json states
 // the dump's size before the dump is written, from these totals.
 func insertRecord(tx *memdb.Txn, table string, old, rec interface{}) error {
+	delta, err := insertSized(tx, table, old, rec)
+	if err != nil {
+		return err
+	}
+	return addDumpSize(tx, table, delta)
+}
+
+// insertSized inserts rec in place of old and returns by how much the
+// table's dump grew; the caller accounts for it.
+func insertSized(tx *memdb.Txn, table string, old, rec interface{}) (int64, error) {
 	d := dumpedTableOf(table)
 	delta, err := d.size(rec)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if old != nil {
 		oldSize, err := d.size(old)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		delta -= oldSize
 	}
 	if err := tx.Insert(table, rec); err != nil {
-		return fmt.Errorf("state: insert %s: %w", table, err)
+		return 0, fmt.Errorf("state: insert %s: %w", table, err)
 	}
-	return addDumpSize(tx, table, delta)
+	return delta, nil
 }
 
 // deleteRecord deletes rec from table and keeps the table's dump size

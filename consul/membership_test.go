@@ -507,11 +507,15 @@ func TestLeaderKeepsServersInCatalog(t *testing.T) {
 		{Node: "stranger", Address: "10.9.9.9", Check: &structs.HealthCheck{CheckID: structs.SerfCheckID, Status: structs.HealthPassing}},
 		{Node: "external", Address: "10.9.9.8", Service: &structs.NodeService{Service: "db"}},
 	} {
-		var out struct{}
-		if err := leader.RPC("Catalog.Register", req, &out); err != nil {
-			t.Fatal(err)
-		}
+		// On a loaded machine leadership may move; the registration may
+		// then fail with "No cluster leader" and is retried, as a client
+		// would.
+		waitFor(t, 15*time.Second, func() error {
+			var out struct{}
+			return leader.RPC("Catalog.Register", req, &out)
+		})
 	}
+	leader = c.waitForStableLeader("s1", "s2", "s3")
 	follower := c.servers[c.indexOfFollower(leader)]
 	name := follower.config.NodeName
 	if err := follower.Leave(); err != nil {

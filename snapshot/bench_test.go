@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"io"
@@ -82,5 +84,40 @@ func BenchmarkSHA256(b *testing.B) {
 	b.SetBytes(int64(len(dump)))
 	for b.Loop() {
 		sha256.Sum256(dump)
+	}
+}
+
+// BenchmarkInspect counts the records of an archive, checking its sums.
+func BenchmarkInspect(b *testing.B) {
+	data, meta := writeArchive(b, benchRecords())
+	b.SetBytes(meta.Size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Inspect(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeAll is the plain pass Inspect is measured against:
+// inflate state.bin, buffered and streaming, and decode every record.
+func BenchmarkDecodeAll(b *testing.B) {
+	data, meta := writeArchive(b, benchRecords())
+	b.SetBytes(meta.Size)
+	b.ReportAllocs()
+	for b.Loop() {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := zr.Open(StateName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		if _, err := ReadState(bufio.NewReaderSize(f, 64<<10), func(structs.MessageType, interface{}) error { n++; return nil }); err != nil || n != 100000 {
+			b.Fatal(n, err)
+		}
+		f.Close()
 	}
 }

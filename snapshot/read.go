@@ -26,7 +26,8 @@ type archive struct {
 
 // verify checks everything about an archive, passing each record of the
 // state dump to fn (if not nil), and returns what a reader needs next.
-func verify(r io.ReaderAt, size int64, fn recordFunc) (*archive, error) {
+// With scanOnly the records are delimited and typed but not decoded.
+func verify(r io.ReaderAt, size int64, fn recordFunc, mode readMode) (*archive, error) {
 	files, err := openZip(r, size)
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func verify(r io.ReaderAt, size int64, fn recordFunc) (*archive, error) {
 		return nil, err
 	}
 	a := &archive{meta: meta, state: files[StateName], stateSum: sums[StateName]}
-	if err := a.verifyState(fn); err != nil {
+	if err := a.verifyState(fn, mode); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -226,7 +227,7 @@ func checkMeta(meta *raft.SnapshotMeta) error {
 
 // verifyState reads state.bin to its end, checking its length, CRC and
 // SHA-256, and decodes every record.
-func (a *archive) verifyState(fn recordFunc) error {
+func (a *archive) verifyState(fn recordFunc, mode readMode) error {
 	f := a.state
 	if f.UncompressedSize64 > uint64(MaxStateSize) {
 		return tooLargef("%s: declares %d bytes, over MaxStateSize (%d)", StateName, f.UncompressedSize64, MaxStateSize)
@@ -242,7 +243,7 @@ func (a *archive) verifyState(fn recordFunc) error {
 		return err
 	}
 	defer er.Close()
-	_, err = readState(bufio.NewReaderSize(er, 64<<10), fn, true)
+	_, err = readState(bufio.NewReaderSize(er, 64<<10), fn, mode)
 	if err == nil {
 		// readState saw io.EOF, which er gives only once length, CRC and
 		// SHA-256 all check out.

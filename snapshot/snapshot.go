@@ -76,8 +76,8 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 	zw := zip.NewWriter(bw)
 	zw.RegisterCompressor(zip.Deflate, newFlateWriter)
 	now := time.Now()
-	create := func(name string) (io.Writer, error) {
-		fh := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now}
+	create := func(name string, method uint16) (io.Writer, error) {
+		fh := &zip.FileHeader{Name: name, Method: method, Modified: now}
 		fh.SetMode(0o644)
 		ew, err := zw.CreateHeader(fh)
 		if err != nil {
@@ -86,7 +86,7 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 		return ew, nil
 	}
 
-	mw, err := create(MetaName)
+	mw, err := create(MetaName, zip.Deflate)
 	if err != nil {
 		return err
 	}
@@ -95,17 +95,21 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 	}
 	metaSum := sha256.Sum256(metaJSON)
 
-	// Creating state.bin closes meta.json's entry, so the flush sends all
-	// of meta.json.
-	sw, err := create(StateName)
-	if err != nil {
-		return err
-	}
+	// The first bytes leave at once, before the dump is probed.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("snapshot: write %s: %w", MetaName, err)
 	}
-	pipe := newPipeline(sw)
-	dw := &dumpWriter{w: pipe, h: sha256.New(), limit: meta.Size}
+	var pipe *pipeline
+	probe := &probeWriter{open: func(method uint16) (io.Writer, error) {
+		// Creating state.bin closes meta.json's entry.
+		sw, err := create(StateName, method)
+		if err != nil {
+			return nil, err
+		}
+		pipe = newPipeline(sw)
+		return pipe, nil
+	}}
+	dw := &dumpWriter{w: probe, h: sha256.New(), limit: meta.Size}
 	// Records arrive a few hundred bytes at a time; batching them makes
 	// hashing, CRC and compression work on large blocks.
 	db := bufio.NewWriterSize(dw, 64<<10)
@@ -113,9 +117,14 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 	if err == nil {
 		err = db.Flush()
 	}
+	if err == nil {
+		err = probe.finish()
+	}
 	// Close even after a failure: it ends the pipeline's goroutine.
-	if perr := pipe.Close(); err == nil && perr != nil {
-		err = fmt.Errorf("snapshot: write %s: %w", StateName, perr)
+	if pipe != nil {
+		if perr := pipe.Close(); err == nil && perr != nil {
+			err = fmt.Errorf("snapshot: write %s: %w", StateName, perr)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("snapshot: dump state: %w", err)
@@ -124,7 +133,7 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 		return fmt.Errorf("snapshot: dump wrote %d bytes, but meta.Size is %d", dw.n, meta.Size)
 	}
 
-	cw, err := create(SumsName)
+	cw, err := create(SumsName, zip.Deflate)
 	if err != nil {
 		return err
 	}
@@ -216,7 +225,7 @@ func (p *pooledFlate) Close() error {
 // that an archive changed under it fails with ErrCorrupt instead of
 // reaching io.EOF; the caller must read it to io.EOF and close it.
 func Read(r io.ReaderAt, size int64) (*raft.SnapshotMeta, io.ReadCloser, error) {
-	a, err := verify(r, size, nil)
+	a, err := verify(r, size, nil, decodeReused)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +240,7 @@ func Read(r io.ReaderAt, size int64) (*raft.SnapshotMeta, io.ReadCloser, error) 
 
 // Verify does every check Read does and returns the metadata.
 func Verify(r io.ReaderAt, size int64) (*raft.SnapshotMeta, error) {
-	a, err := verify(r, size, nil)
+	a, err := verify(r, size, nil, decodeReused)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +266,11 @@ type Info struct {
 	StateSize int64
 }
 
-// Inspect verifies an archive as Read does and counts its records by type.
+// Inspect checks an archive's integrity (entries, sizes, CRCs, both
+// SHA-256 sums, meta.json, record framing and types) and counts its
+// records by type. Unlike Read and Verify it does not decode the records,
+// which makes it many times faster: an archive Inspect accepts may still
+// hold a record that a restore refuses.
 func Inspect(r io.ReaderAt, size int64) (*Info, error) {
 	stats := make(map[structs.MessageType]*RecordStat)
 	count := func(t structs.MessageType, _ interface{}, n int64) error {
@@ -270,7 +283,7 @@ func Inspect(r io.ReaderAt, size int64) (*Info, error) {
 		st.Size += n
 		return nil
 	}
-	a, err := verify(r, size, count)
+	a, err := verify(r, size, count, scanOnly)
 	if err != nil {
 		return nil, err
 	}

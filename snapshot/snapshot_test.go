@@ -381,20 +381,19 @@ func TestWriteRejectsBadMeta(t *testing.T) {
 	wantErr(t, err, ErrTooLarge, "MaxStateSize")
 }
 
-// TestWriteStreams checks that meta.json leaves before the dump starts
-// and that the archive is not held back whole: at most the pipeline's
-// blocks and the write buffers are in flight.
+// TestWriteStreams checks that the archive's first bytes leave before
+// the dump starts, and that the archive is not held back whole: at most
+// the probe, the pipeline's blocks and the write buffers are in flight.
 func TestWriteStreams(t *testing.T) {
-	recs := makeRecords(rand.New(rand.NewPCG(9, 9)), 3000)
+	recs := makeRecords(rand.New(rand.NewPCG(9, 9)), 10000)
 	hdr := structs.SnapshotHeader{LastIndex: 4711}
 	size := stateSize(t, hdr, recs)
 	out := &lockedBuffer{}
 	var atStart, atEnd int
 	err := Write(out, testMeta(size), func(w io.Writer) error {
 		atStart = out.Len()
-		// meta.json's entry is complete and state.bin's header is out.
-		if !bytes.Contains(out.Bytes(), []byte(StateName)) {
-			t.Errorf("state.bin's header has not left when the dump starts (%d bytes out)", atStart)
+		if !bytes.Contains(out.Bytes(), []byte(MetaName)) {
+			t.Errorf("meta.json's header has not left when the dump starts (%d bytes out)", atStart)
 		}
 		err := dumpOf(hdr, recs)(w)
 		atEnd = out.Len()
@@ -404,7 +403,7 @@ func TestWriteStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Random values do not compress: all but what is in flight has left.
-	inFlight := int64((pipelineDepth+1)*pipelineBlock + 4*64<<10)
+	inFlight := int64(probeSize + (pipelineDepth+1)*pipelineBlock + 4*64<<10)
 	if size < 2*inFlight {
 		t.Fatalf("dump of %d bytes is too small for this test", size)
 	}
@@ -413,6 +412,42 @@ func TestWriteStreams(t *testing.T) {
 	}
 	if err := verifyBytes(out.Bytes()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStateMethodFollowsTheData: a dump of random values is stored, one
+// of text deflated; both read back.
+func TestStateMethodFollowsTheData(t *testing.T) {
+	hdr := structs.SnapshotHeader{LastIndex: 1}
+	text := make([]testRecord, 3000)
+	for i := range text {
+		text[i] = testRecord{structs.KVSRequestType, &structs.DirEntry{Key: fmt.Sprintf("cfg/%d", i),
+			Value: []byte(`{"service": "web", "port": 8080, "enabled": true, "tags": ["blue", "canary"]}`)}}
+	}
+	for name, tc := range map[string]struct {
+		recs []testRecord
+		want uint16
+	}{
+		"random": {makeRecords(rand.New(rand.NewPCG(5, 5)), 3000), zip.Store},
+		"text":   {text, zip.Deflate},
+	} {
+		size := stateSize(t, hdr, tc.recs)
+		var out bytes.Buffer
+		if err := Write(&out, testMeta(size), dumpOf(hdr, tc.recs)); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			if f.Name == StateName && f.Method != tc.want {
+				t.Errorf("%s: state.bin method %d, want %d", name, f.Method, tc.want)
+			}
+		}
+		if err := verifyBytes(out.Bytes()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

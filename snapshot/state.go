@@ -124,11 +124,11 @@ func HeaderSize(h structs.SnapshotHeader) (int64, error) {
 // *bufio.Reader. It never panics and holds at most one record in memory.
 func ReadState(r io.Reader, fn func(t structs.MessageType, rec interface{}) error) (structs.SnapshotHeader, error) {
 	if fn == nil {
-		return readState(r, nil, true)
+		return readState(r, nil, decodeReused)
 	}
 	return readState(r, func(t structs.MessageType, rec interface{}, _ int64) error {
 		return fn(t, rec)
-	}, false)
+	}, decodeEach)
 }
 
 // validator is a record that can say whether the state store would take
@@ -142,9 +142,22 @@ type validator interface {
 // included.
 type recordFunc func(t structs.MessageType, rec interface{}, size int64) error
 
-// readState is ReadState with record sizes. With reuse, every record of a
-// type is decoded into one value, for callers that keep none of them.
-func readState(r io.Reader, fn recordFunc, reuse bool) (structs.SnapshotHeader, error) {
+// readMode says how much readState does with each record.
+type readMode int
+
+const (
+	// decodeEach decodes every record into a fresh value.
+	decodeEach readMode = iota
+	// decodeReused decodes every record of a type into one value, for
+	// callers that keep none of them.
+	decodeReused
+	// scanOnly finds where each record ends and checks its type, without
+	// decoding it: fn gets a nil record. It is what counting needs.
+	scanOnly
+)
+
+// readState is ReadState with record sizes, in one of the read modes.
+func readState(r io.Reader, fn recordFunc, mode readMode) (structs.SnapshotHeader, error) {
 	var hdr structs.SnapshotHeader
 	br, ok := r.(*bufio.Reader)
 	if !ok {
@@ -166,7 +179,7 @@ func readState(r io.Reader, fn recordFunc, reuse bool) (structs.SnapshotHeader, 
 	s.consume()
 
 	var reused map[structs.MessageType]interface{}
-	if reuse {
+	if mode != decodeEach {
 		reused = make(map[structs.MessageType]interface{})
 	}
 	for n := 1; ; n++ {
@@ -192,6 +205,16 @@ func readState(r io.Reader, fn recordFunc, reuse bool) (structs.SnapshotHeader, 
 		raw, err := s.next()
 		if err != nil {
 			return hdr, scanError(err, recordName(n, t, start))
+		}
+		if mode == scanOnly {
+			size := 1 + int64(len(raw))
+			s.consume()
+			if fn != nil {
+				if err := fn(t, nil, size); err != nil {
+					return hdr, err
+				}
+			}
+			continue
 		}
 		if reused != nil {
 			// A field the record lacks must not keep the previous record's

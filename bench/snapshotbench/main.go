@@ -16,15 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/consulcompat/consul/bench/internal/agentproc"
 )
 
 func main() {
@@ -38,20 +35,21 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 
-	agent := startAgent(*bin, dir)
-	defer agent.stop()
+	agent, err := agentproc.Start(*bin, dir, "bench")
+	check(err)
+	defer agent.Stop()
 
 	start := time.Now()
-	load(agent.http, *keys, *valueSize, *workers)
+	load(agent.HTTP, *keys, *valueSize, *workers)
 	loadTime := time.Since(start)
-	rssRest := rssKiB(agent.cmd.Process.Pid)
+	rssRest := agent.RSS().Total
 
 	var archive bytes.Buffer
-	save := measure(agent.cmd.Process.Pid, func() phaseResult {
-		return saveSnapshot(agent.http, &archive)
+	save := measure(agent, func() phaseResult {
+		return saveSnapshot(agent.HTTP, &archive)
 	})
-	restore := measure(agent.cmd.Process.Pid, func() phaseResult {
-		return restoreSnapshot(agent.http, archive.Bytes())
+	restore := measure(agent, func() phaseResult {
+		return restoreSnapshot(agent.HTTP, archive.Bytes())
 	})
 	shaMBps := sha256Throughput(256 << 20)
 
@@ -69,60 +67,6 @@ func main() {
 	fmt.Printf("Go SHA-256                %.0f MB/s\n", shaMBps)
 	fmt.Printf("save / SHA-256            %.3f\n", saveMBps/shaMBps)
 	fmt.Printf("restore / SHA-256         %.3f\n", restoreMBps/shaMBps)
-}
-
-type agentProc struct {
-	cmd  *exec.Cmd
-	http string
-}
-
-// startAgent starts a bootstrapped server with its data under dir on
-// free loopback ports and waits until it has a leader.
-func startAgent(bin, dir string) *agentProc {
-	httpPort, serverPort := freePort(), freePort()
-	cmd := exec.Command(bin, "agent", "-server", "-bootstrap", "-node", "bench",
-		"-data-dir", filepath.Join(dir, "data"), "-bind", "127.0.0.1", "-client", "127.0.0.1",
-		"-http-port", strconv.Itoa(httpPort), "-server-port", strconv.Itoa(serverPort), "-log-level", "warn")
-	logFile, err := os.Create(filepath.Join(dir, "agent.log"))
-	check(err)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	check(cmd.Start())
-	a := &agentProc{cmd: cmd, http: "http://127.0.0.1:" + strconv.Itoa(httpPort)}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(a.http + "/v1/status/leader")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && len(body) > 2 && string(body) != `""` {
-				return a
-			}
-		}
-		if time.Now().After(deadline) {
-			a.stop()
-			log.Fatalf("agent did not elect a leader; see its log")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (a *agentProc) stop() {
-	a.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { a.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		a.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // load writes keys in transactions of 64 from several workers.
@@ -169,7 +113,7 @@ type phaseResult struct {
 }
 
 // measure runs fn while sampling the server's RSS every 2 ms.
-func measure(pid int, fn func() phaseResult) phaseResult {
+func measure(agent *agentproc.Agent, fn func() phaseResult) phaseResult {
 	stop := make(chan struct{})
 	peak := make(chan int64)
 	go func() {
@@ -177,7 +121,7 @@ func measure(pid int, fn func() phaseResult) phaseResult {
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if r := rssKiB(pid); r > max {
+			if r := agent.RSS().Total; r > max {
 				max = r
 			}
 			select {
@@ -223,24 +167,6 @@ func restoreSnapshot(base string, archive []byte) phaseResult {
 		log.Fatalf("restore: status %d: %s", resp.StatusCode, body)
 	}
 	return phaseResult{elapsed: time.Since(start)}
-}
-
-// rssKiB reads the resident set size of pid from /proc.
-func rssKiB(pid int) int64 {
-	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(buf), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				n, _ := strconv.ParseInt(f[1], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
 }
 
 // sha256Throughput hashes n bytes and returns MB/s.

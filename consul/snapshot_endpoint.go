@@ -2,14 +2,13 @@ package consul
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/consulcompat/consul/acl"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/consulcompat/consul/acl"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"

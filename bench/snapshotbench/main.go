@@ -44,7 +44,11 @@ func main() {
 	loadTime := time.Since(start)
 	rssRest := agent.RSS().Total
 
+	// Sized ahead: growing a buffer by doubling while the archive arrives
+	// cost this client more than the server's whole save (52 MB: 1.5 s
+	// against 0.4 s read into io.Discard).
 	var archive bytes.Buffer
+	archive.Grow(*keys * (*valueSize + 96))
 	save := measure(agent, func() phaseResult {
 		return saveSnapshot(agent.HTTP, &archive)
 	})

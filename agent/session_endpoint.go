@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,20 +89,11 @@ func sessionNodeChecks(checks, nodeChecks []string) []string {
 	}
 	merged := append([]string(nil), nodeChecks...)
 	for _, c := range checks {
-		if !contains(merged, c) {
+		if !slices.Contains(merged, c) {
 			merged = append(merged, c)
 		}
 	}
 	return merged
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseLockDelay reads LockDelay: absent means the default, a string is a

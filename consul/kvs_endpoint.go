@@ -66,11 +66,17 @@ func (k *KVS) lockAllowed(ent *structs.DirEntry) (bool, error) {
 	if sess == nil {
 		return false, fmt.Errorf("%w: Invalid session %q", structs.ErrBadRequest, ent.Session)
 	}
-	if until := st.KVSLockDelay(ent.Key); time.Now().Before(until) {
-		k.srv.logger.Debug("lock acquisition refused during lock delay", "key", ent.Key, "until", until)
+	if k.srv.inLockDelay(ent.Key) {
+		k.srv.logger.Debug("lock acquisition refused during lock delay", "key", ent.Key)
 		return false, nil
 	}
 	return true, nil
+}
+
+// inLockDelay tells whether key is still in the lock delay of a session
+// that held it.
+func (s *Server) inLockDelay(key string) bool {
+	return time.Now().Before(s.fsm.State().KVSLockDelay(key))
 }
 
 // validateKVOp rejects a write the state store must never see.

@@ -2,6 +2,7 @@ package consul
 
 import (
 	"math/rand"
+	"slices"
 	"strings"
 
 	"github.com/consulcompat/consul/acl"
@@ -32,7 +33,7 @@ func selectInstances(z acl.Authorizer, sq *structs.ServiceQuery, all []structs.C
 // healthyFor applies a query's health rule to an instance's checks.
 func healthyFor(sq *structs.ServiceQuery, checks structs.HealthChecks) bool {
 	for _, c := range checks {
-		if contains(sq.IgnoreCheckIDs, c.CheckID) {
+		if slices.Contains(sq.IgnoreCheckIDs, c.CheckID) {
 			continue
 		}
 		if c.Status == structs.HealthCritical || (sq.OnlyPassing && c.Status == structs.HealthWarning) {
@@ -76,13 +77,4 @@ func orderInstances(nodes []structs.CheckServiceNode, near string) {
 			return
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

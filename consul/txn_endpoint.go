@@ -2,7 +2,6 @@ package consul
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/consulcompat/consul/structs"
 )
@@ -56,10 +55,9 @@ func (t *Txn) Apply(args *structs.TxnRequest, reply *structs.TxnResponse) error 
 // lockDelayed reports the lock operations whose key is still in its lock
 // delay: the leader checks before the log, as for KVS.Apply.
 func (s *Server) lockDelayed(ops structs.TxnOps) structs.TxnErrors {
-	st := s.fsm.State()
 	var delayed structs.TxnErrors
 	for i, op := range ops {
-		if op.KV.Verb == structs.KVLock && time.Now().Before(st.KVSLockDelay(op.KV.DirEnt.Key)) {
+		if op.KV.Verb == structs.KVLock && s.inLockDelay(op.KV.DirEnt.Key) {
 			delayed = append(delayed, &structs.TxnError{OpIndex: i,
 				What: fmt.Sprintf("failed to lock key %q due to lock delay", op.KV.DirEnt.Key)})
 		}

@@ -2,6 +2,7 @@ package structs
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -61,10 +62,8 @@ type Sessions []*Session
 // BoundTo tells whether the session is invalidated with the check id of
 // its node.
 func (s *Session) BoundTo(checkID string) bool {
-	for _, c := range s.NodeChecks {
-		if c == checkID {
-			return true
-		}
+	if slices.Contains(s.NodeChecks, checkID) {
+		return true
 	}
 	for _, c := range s.ServiceChecks {
 		if c.ID == checkID {

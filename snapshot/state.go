@@ -44,9 +44,14 @@ func NewStateEncoder(w io.Writer, h structs.SnapshotHeader) (*StateEncoder, erro
 // returned as it is.
 func (e *StateEncoder) Record(t structs.MessageType, rec interface{}) error {
 	e.body = e.buf[1:1]
-	e.enc.ResetBytes(&e.body)
-	if err := e.enc.Encode(rec); err != nil {
-		return fmt.Errorf("snapshot: encode %s record: %w", t, err)
+	if ent, ok := rec.(*structs.DirEntry); ok {
+		// KV entries are most of a dump; this skips the codec's reflection.
+		e.body = ent.AppendMsgpack(e.body)
+	} else {
+		e.enc.ResetBytes(&e.body)
+		if err := e.enc.Encode(rec); err != nil {
+			return fmt.Errorf("snapshot: encode %s record: %w", t, err)
+		}
 	}
 	body := e.body
 	if cap(body) == cap(e.buf)-1 {
@@ -82,6 +87,9 @@ var sizerPool = sync.Pool{New: func() interface{} {
 
 // encodedSize is the length of v's msgpack encoding.
 func encodedSize(v interface{}) (int64, error) {
+	if ent, ok := v.(*structs.DirEntry); ok {
+		return int64(ent.MsgpackSize()), nil
+	}
 	s := sizerPool.Get().(*sizer)
 	s.buf = s.buf[:0]
 	s.enc.ResetBytes(&s.buf)
@@ -224,7 +232,7 @@ func readState(r io.Reader, fn recordFunc, mode readMode) (structs.SnapshotHeade
 		}
 		// Decoded values own their bytes (the decoder copies strings and
 		// byte slices out of raw), so raw may be consumed and reused.
-		if err := decodeValue(dec, raw, rec); err != nil {
+		if err := decodeRecord(dec, raw, rec); err != nil {
 			return hdr, corruptCause(err, "%s: %s does not decode", StateName, recordName(n, t, start))
 		}
 		if v, ok := rec.(validator); ok {
@@ -240,6 +248,22 @@ func readState(r io.Reader, fn recordFunc, mode readMode) (structs.SnapshotHeade
 			}
 		}
 	}
+}
+
+// decodeRecord decodes a record: a KV entry as written by the encoder
+// without the codec's reflection, anything else with decodeValue.
+func decodeRecord(dec *codec.Decoder, buf []byte, rec interface{}) error {
+	ent, ok := rec.(*structs.DirEntry)
+	if !ok {
+		return decodeValue(dec, buf, rec)
+	}
+	if ent.DecodeMsgpackCanonical(buf) {
+		return nil
+	}
+	// The fast path may have written some fields; the codec leaves the
+	// fields a record lacks as they are.
+	*ent = structs.DirEntry{}
+	return decodeValue(dec, buf, ent)
 }
 
 // decodeValue decodes exactly the msgpack value in buf into v. The value

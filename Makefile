@@ -29,6 +29,8 @@ fuzz:
 	go test -run=^$$ -fuzz=^FuzzRead$$ -fuzztime=10m ./snapshot
 	go test -run=^$$ -fuzz=^FuzzReadState$$ -fuzztime=10m ./snapshot
 	go test -run=^$$ -fuzz=^FuzzEntries$$ -fuzztime=10m ./snapshot
+	go test -run=^$$ -fuzz=^FuzzStream$$ -fuzztime=10m ./snapshot
+	go test -run=^$$ -fuzz=^FuzzDirEntryMsgpack$$ -fuzztime=2m ./structs
 	go test -run=^$$ -fuzz=^FuzzRender$$ -fuzztime=2m ./consul/preparedquery
 
 lint:

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/consulcompat/consul/structs"
 )
@@ -13,6 +14,25 @@ import (
 // whole archive a save sent, so that a client can check what it stored
 // against what the server wrote.
 const snapshotSumTrailer = "X-Consul-Snapshot-Sha256"
+
+// restoreIdleTimeout ends a restore whose upload stops arriving. The
+// upload streams straight into Raft, whose leader loop waits on it, so a
+// client that stalls must not hold the cluster's writes for long.
+var restoreIdleTimeout = 30 * time.Second
+
+// idleLimitedReader fails a read that waits longer than idle for data.
+type idleLimitedReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (i *idleLimitedReader) Read(p []byte) (int, error) {
+	// Best effort: a connection that cannot take a deadline reads
+	// without one.
+	i.rc.SetReadDeadline(time.Now().Add(i.idle))
+	return i.r.Read(p)
+}
 
 // snapshotEndpoint serves /v1/snapshot: GET streams an archive of the
 // whole state, PUT restores one.
@@ -25,7 +45,8 @@ func (a *Agent) snapshotEndpoint(w http.ResponseWriter, req *http.Request) (inte
 	}
 	var in io.Reader
 	if req.Method == "PUT" {
-		args.Op, in = structs.SnapshotRestore, req.Body
+		args.Op = structs.SnapshotRestore
+		in = &idleLimitedReader{r: req.Body, rc: http.NewResponseController(w), idle: restoreIdleTimeout}
 	}
 	started := false
 	sum := sha256.New()

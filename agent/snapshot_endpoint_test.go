@@ -1,14 +1,17 @@
 package agent
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -104,5 +107,61 @@ func TestSnapshotSaveTrailerCarriesSHA256(t *testing.T) {
 	sum := sha256.Sum256(body)
 	if got := resp.Trailer.Get("X-Consul-Snapshot-Sha256"); got != hex.EncodeToString(sum[:]) {
 		t.Fatalf("trailer %q, body's SHA-256 %x", got, sum)
+	}
+}
+
+// TestRestoreUploadThatStalls: an upload streams into Raft, which waits
+// on it, so one that stops arriving is cut off after restoreIdleTimeout:
+// the client gets 400, nothing changes, and writes go on.
+func TestRestoreUploadThatStalls(t *testing.T) {
+	defer func(old time.Duration) { restoreIdleTimeout = old }(restoreIdleTimeout)
+	restoreIdleTimeout = 500 * time.Millisecond
+	a, c := testAgent(t)
+	if _, err := c.KV().Put(&api.KVPair{Key: "keep", Value: []byte("me")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	archive := saveSnapshot(t, c)
+
+	conn, err := net.Dial("tcp", a.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /v1/snapshot HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n", len(archive))
+	conn.Write(archive[:len(archive)/2])
+
+	// A write issued while the upload stalls completes once it is cut
+	// off. Raft aborts the writes in flight when a restore starts, so one
+	// that races with the start may fail with that, but it must not hang.
+	wrote := make(chan error, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_, err := c.KV().Put(&api.KVPair{Key: "during", Value: []byte("stall")}, nil)
+		wrote <- err
+	}()
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a stalled upload: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "timeout") {
+		t.Fatalf("got %d %q, want 400 naming the timeout", resp.StatusCode, body)
+	}
+	select {
+	case err := <-wrote:
+		if err != nil && !strings.Contains(err.Error(), "snapshot restored while committing log") {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a write waited past the stalled upload")
+	}
+	if _, err := c.KV().Put(&api.KVPair{Key: "after", Value: []byte("stall")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"keep", "after"} {
+		if p, _, err := c.KV().Get(key, nil); err != nil || p == nil {
+			t.Fatalf("%s: %v, %v", key, p, err)
+		}
 	}
 }

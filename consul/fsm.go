@@ -1,11 +1,15 @@
 package consul
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -24,6 +28,18 @@ type fsm struct {
 	state     *state.Store
 	lastIndex uint64
 	lastTerm  uint64
+
+	// built is a store a user restore built from the upload while Raft
+	// copied it; see expectRestore.
+	builtMu sync.Mutex
+	built   *builtStore
+}
+
+// builtStore is a store being built from the state dump that stream
+// reads.
+type builtStore struct {
+	b      *state.Builder
+	stream *snapshot.StateStream
 }
 
 func newFSM(logger hclog.Logger) (*fsm, error) {
@@ -83,7 +99,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // aside and swapped in only once it decoded completely.
 func (f *fsm) Restore(r io.ReadCloser) error {
 	defer r.Close()
-	s, h, err := state.Restore(r)
+	s, h, err := f.restoredStore(r)
 	if err != nil {
 		return fmt.Errorf("fsm: restore: %w", err)
 	}
@@ -94,6 +110,42 @@ func (f *fsm) Restore(r io.ReadCloser) error {
 	f.mu.Unlock()
 	old.Abandon()
 	return nil
+}
+
+// expectRestore hands the FSM the store a user restore is building from
+// the upload while Raft copies it; nil withdraws it. Raft calls Restore
+// with its copy right after, on success, and nothing else can restore in
+// between: Raft's main loop is busy with the user restore.
+func (f *fsm) expectRestore(b *builtStore) {
+	f.builtMu.Lock()
+	defer f.builtMu.Unlock()
+	f.built = b
+}
+
+// restoredStore builds the store of dump r, or takes the one built from
+// the same bytes as they arrived, which spares decoding the dump twice.
+func (f *fsm) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
+	f.builtMu.Lock()
+	built := f.built
+	f.built = nil
+	f.builtMu.Unlock()
+	if built == nil {
+		return state.Restore(r)
+	}
+	// Raft hands back its own copy of the upload: it must be the very
+	// bytes the store was built from.
+	hdr := built.stream.Header()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		built.b.Discard()
+		return nil, hdr, err
+	}
+	if !bytes.Equal(h.Sum(nil), built.stream.Sum()) {
+		built.b.Discard()
+		return nil, hdr, errors.New("Raft's copy of the snapshot differs from the upload")
+	}
+	s, err := built.b.Store()
+	return s, hdr, err
 }
 
 // fsmSnapshot writes a store view into a Raft snapshot sink.

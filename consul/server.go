@@ -47,6 +47,10 @@ type Server struct {
 	reapedMu    sync.Mutex
 	reaped      map[string]*serverInfo
 
+	// restoreMu lets one snapshot restore run at a time
+	// (snapshot_endpoint.go).
+	restoreMu sync.Mutex
+
 	// aclCache holds resolved tokens (acl.go).
 	aclCache aclCache
 
@@ -102,7 +106,6 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: listen on RPC address: %w", err)
 	}
-	s.removeStaleRestoreFiles()
 	s.rpcListener = ln
 	bound := ln.Addr().(*net.TCPAddr)
 	s.raftLayer = newRaftLayer(advertiseAddr(config.Advertise, bound))

@@ -4,19 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/consulcompat/consul/acl"
+	"github.com/consulcompat/consul/consul/state"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
-
-// restoreTempPattern names the file an uploaded archive is staged in
-// while it is verified; leftovers from a crash are removed at start.
-const restoreTempPattern = "snapshot-restore-*.tmp"
 
 // barrierTimeout bounds the wait for every committed write to be applied
 // before a save or after a restore.
@@ -106,38 +101,39 @@ func (s *Server) setSnapshotMeta(reply *structs.SnapshotResponse) {
 	reply.KnownLeader, reply.LastContact = m.KnownLeader, m.LastContact
 }
 
-// maxArchiveSize bounds an upload: the largest state plus deflate's worst
-// case growth and the small entries.
-var maxArchiveSize = func() int64 {
-	return snapshot.MaxStateSize + snapshot.MaxStateSize/100 + 4<<20
-}
-
-// snapshotRestore stages the upload, verifies all of it, and only then
-// hands the state dump to Raft, which installs it on every server. A bad
-// archive changes nothing and leaves no file behind.
+// snapshotRestore streams the upload into Raft, which writes its own
+// copy and then installs it on every server, while the archive is
+// verified on the way and the new store is built from it: nothing is
+// staged, and the dump is decoded once. The stream fails before its last
+// byte if anything is wrong, and Raft then drops its copy: a bad archive
+// changes nothing and leaves no file behind.
 func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc) error {
-	f, err := os.CreateTemp(s.tempDir(), restoreTempPattern)
-	if err != nil {
-		return fmt.Errorf("snapshot: stage upload: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	limit := maxArchiveSize()
-	n, err := io.Copy(f, io.LimitReader(in, limit+1))
-	if err != nil {
-		return fmt.Errorf("%w: snapshot: reading upload: %v", structs.ErrBadRequest, err)
-	}
-	if n > limit {
-		return fmt.Errorf("%w: snapshot upload is larger than %d bytes", snapshot.ErrTooLarge, limit)
-	}
-	meta, state, err := snapshot.Read(f, n)
+	// One restore at a time: the FSM expects one built store.
+	s.restoreMu.Lock()
+	defer s.restoreMu.Unlock()
+	b, err := state.NewBuilder()
 	if err != nil {
 		return err
 	}
-	defer state.Close()
-	if err := s.raft.Restore(meta, state, 0); err != nil {
-		if errors.Is(err, snapshot.ErrCorrupt) {
-			return err
+	meta, st, err := snapshot.OpenStream(in, func(t structs.MessageType, rec interface{}) error {
+		if err := b.Record(t, rec); err != nil {
+			return fmt.Errorf("%w: state.bin: %v", snapshot.ErrCorrupt, err)
+		}
+		return nil
+	})
+	// Discarding a store that became the state is a no-op.
+	defer b.Discard()
+	if err != nil {
+		return uploadError(err)
+	}
+	// Runs before the discard: it ends the goroutine that fills b.
+	defer st.Close()
+	s.fsm.expectRestore(&builtStore{b: b, stream: st})
+	err = s.raft.Restore(meta, st, 0)
+	s.fsm.expectRestore(nil)
+	if err != nil {
+		if serr := st.Err(); serr != nil {
+			return uploadError(serr)
 		}
 		return fmt.Errorf("snapshot: raft restore: %w", err)
 	}
@@ -152,24 +148,11 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	return err
 }
 
-// tempDir is where uploads are staged: the data dir, so that the space
-// used is the space the operator gave the server.
-func (s *Server) tempDir() string {
-	if s.config.DevMode {
-		return os.TempDir()
+// uploadError marks a failure to read the upload, which is the client's,
+// as a bad request; a corrupt or too large archive already says so.
+func uploadError(err error) error {
+	if errors.Is(err, snapshot.ErrCorrupt) || errors.Is(err, snapshot.ErrTooLarge) {
+		return err
 	}
-	return s.config.DataDir
-}
-
-// removeStaleRestoreFiles deletes uploads left by a crash mid-restore.
-func (s *Server) removeStaleRestoreFiles() {
-	if s.config.DevMode {
-		return
-	}
-	leftovers, _ := filepath.Glob(filepath.Join(s.config.DataDir, restoreTempPattern))
-	for _, p := range leftovers {
-		if err := os.Remove(p); err == nil {
-			s.logger.Info("removed an upload left by an interrupted restore", "path", p)
-		}
-	}
+	return fmt.Errorf("%w: %v", structs.ErrBadRequest, err)
 }

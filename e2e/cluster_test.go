@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -260,6 +262,59 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 	down.start(t, nodes)
 	waitForValue(t, down.proc.client(), "snap/050", "saved")
 	waitForValue(t, down.proc.client(), "snap/099", "saved")
+}
+
+// TestSaveThroughFollowerBreaksWhenLeaderKilled: a save streams from the
+// leader through a follower; when the leader is killed (SIGKILL) midway,
+// the follower breaks the client's connection instead of ending the body
+// cleanly, so the client sees an error and never a short archive that
+// looks complete.
+func TestSaveThroughFollowerBreaksWhenLeaderKilled(t *testing.T) {
+	nodes := startCluster(t)
+	leader := waitForOneLeader(t, nodes)
+	follower := followersOf(nodes, leader)[0]
+	lc := leader.proc.client()
+	// 16 MB of random values: far more than the buffers between the
+	// leader and a client that reads slowly.
+	value := make([]byte, 2048)
+	for batch := 0; batch < 128; batch++ {
+		var ops api.TxnOps
+		for i := 0; i < 64; i++ {
+			rand.Read(value)
+			ops = append(ops, &api.TxnOp{KV: &api.KVTxnOp{Verb: api.KVSet, Key: fmt.Sprintf("big/%03d/%02d", batch, i), Value: bytes.Clone(value)}})
+		}
+		if ok, resp, _, err := lc.Txn().Txn(ops, nil); err != nil || !ok {
+			t.Fatalf("load: %v %v", err, resp)
+		}
+	}
+
+	resp, err := http.Get(follower.proc.url("/v1/snapshot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	var got int64
+	buf := make([]byte, 64<<10)
+	for got < 1<<20 {
+		n, err := resp.Body.Read(buf)
+		got += int64(n)
+		if err != nil {
+			t.Fatalf("save failed before the leader was killed: %v", err)
+		}
+	}
+	leader.proc.kill()
+	n, err := io.Copy(io.Discard, resp.Body)
+	got += n
+	if err == nil {
+		t.Fatalf("the body ended cleanly after %d bytes although the leader died mid-save", got)
+	}
+	if resp.Trailer.Get("X-Consul-Snapshot-Sha256") != "" {
+		t.Fatal("a broken save carries the archive's sum")
+	}
+	t.Logf("client saw %d bytes, then: %v", got, err)
 }
 
 func saveArchive(t *testing.T, c *api.Client) ([]byte, uint64) {

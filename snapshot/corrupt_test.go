@@ -113,17 +113,17 @@ func archiveOf(t testing.TB, state []byte, edit func(*raft.SnapshotMeta)) []byte
 
 func TestTruncated(t *testing.T) {
 	data, _ := smallArchive(t)
-	if err := verifyBytes(data); err != nil {
+	if err := verifyBytes(t, data); err != nil {
 		t.Fatal(err)
 	}
 	for n := 0; n < len(data); n++ {
-		err := verifyBytes(data[:n])
+		err := verifyBytes(t, data[:n])
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("truncated to %d of %d bytes: %v", n, len(data), err)
 		}
 	}
-	wantErr(t, verifyBytes(data[:len(data)/2]), ErrCorrupt, "not a valid zip archive")
-	wantErr(t, verifyBytes(nil), ErrCorrupt, "only 0 bytes")
+	wantErr(t, verifyBytes(t, data[:len(data)/2]), ErrCorrupt, "not a valid zip archive")
+	wantErr(t, verifyBytes(t, nil), ErrCorrupt, "only 0 bytes")
 }
 
 // entryRegion is where an entry's compressed data lies in an archive.
@@ -156,7 +156,7 @@ func TestBitFlips(t *testing.T) {
 	check := func(t *testing.T, at int64, mask byte) {
 		d := bytes.Clone(data)
 		d[at] ^= mask
-		err := verifyBytes(d)
+		err := verifyBytes(t, d)
 		if err == nil {
 			got := extract(t, d)
 			for name, b := range orig {
@@ -217,21 +217,21 @@ func TestEntries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, verifyBytes(buildZip(t, tc.entries)), ErrCorrupt, tc.words...)
+			wantErr(t, verifyBytes(t, buildZip(t, tc.entries)), ErrCorrupt, tc.words...)
 		})
 	}
 	// Entries may come in any order; a valid set is accepted.
-	if err := verifyBytes(buildZip(t, []zentry{c, s, m})); err != nil {
+	if err := verifyBytes(t, buildZip(t, []zentry{c, s, m})); err != nil {
 		t.Fatalf("reordered entries: %v", err)
 	}
-	if err := verifyBytes(buildZip(t, []zentry{{MetaName, meta, zip.Store}, s, c})); err != nil {
+	if err := verifyBytes(t, buildZip(t, []zentry{{MetaName, meta, zip.Store}, s, c})); err != nil {
 		t.Fatalf("stored entry: %v", err)
 	}
 }
 
 func TestNotZip(t *testing.T) {
-	wantErr(t, verifyBytes([]byte("PK")), ErrCorrupt, "only 2 bytes")
-	wantErr(t, verifyBytes([]byte("hello, world")), ErrCorrupt, "not a zip archive", "68656c6c")
+	wantErr(t, verifyBytes(t, []byte("PK")), ErrCorrupt, "only 2 bytes")
+	wantErr(t, verifyBytes(t, []byte("hello, world")), ErrCorrupt, "not a zip archive", "68656c6c")
 
 	// Consul's own format: a gzipped tar of the same three files.
 	state := smallState(t)
@@ -253,7 +253,7 @@ func TestNotZip(t *testing.T) {
 	if err := gz.Close(); err != nil {
 		t.Fatal(err)
 	}
-	err := verifyBytes(buf.Bytes())
+	err := verifyBytes(t, buf.Bytes())
 	wantErr(t, err, ErrCorrupt, "Consul tar.gz snapshots are not supported yet")
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("%v does not wrap errors.ErrUnsupported", err)
@@ -291,7 +291,7 @@ func TestSums(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := buildZip(t, []zentry{{MetaName, meta, zip.Deflate}, {StateName, state, zip.Deflate}, {SumsName, []byte(tc.sums), zip.Deflate}})
-			wantErr(t, verifyBytes(data), tc.kind, tc.words...)
+			wantErr(t, verifyBytes(t, data), tc.kind, tc.words...)
 		})
 	}
 }
@@ -342,12 +342,12 @@ func TestMeta(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := buildZip(t, validEntries(tc.meta, state, zip.Deflate))
-			wantErr(t, verifyBytes(data), tc.kind, tc.words...)
+			wantErr(t, verifyBytes(t, data), tc.kind, tc.words...)
 		})
 	}
 	// Unknown fields are fine, and so is whitespace around the object.
 	for _, meta := range [][]byte{withField("FutureField", `{"a":[1,2]}`), append(append([]byte("\n "), good...), "\n"...)} {
-		if err := verifyBytes(buildZip(t, validEntries(meta, state, zip.Deflate))); err != nil {
+		if err := verifyBytes(t, buildZip(t, validEntries(meta, state, zip.Deflate))); err != nil {
 			t.Fatalf("%s: %v", meta, err)
 		}
 	}
@@ -384,10 +384,10 @@ func TestStateDump(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := archiveOf(t, tc.state, nil)
-			wantErr(t, verifyBytes(data), ErrCorrupt, tc.words...)
+			wantErr(t, verifyBytes(t, data), ErrCorrupt, tc.words...)
 		})
 	}
-	if err := verifyBytes(archiveOf(t, headerOnly, nil)); err != nil {
+	if err := verifyBytes(t, archiveOf(t, headerOnly, nil)); err != nil {
 		t.Fatalf("header-only dump: %v", err)
 	}
 }
@@ -425,7 +425,7 @@ func TestDeclaredSizes(t *testing.T) {
 					d := bytes.Clone(data)
 					at := centralHeader(t, d, name) + field
 					binary.LittleEndian.PutUint32(d[at:], binary.LittleEndian.Uint32(d[at:])+delta)
-					err := verifyBytes(d)
+					err := verifyBytes(t, d)
 					if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) {
 						t.Fatalf("%v", err)
 					}
@@ -452,28 +452,28 @@ func TestDeflateBomb(t *testing.T) {
 	if len(honest) > 64<<10 {
 		t.Fatalf("the bomb is %d bytes", len(honest))
 	}
-	wantErr(t, verifyBytes(honest), ErrTooLarge, "over MaxStateSize")
+	wantErr(t, verifyBytes(t, honest), ErrTooLarge, "over MaxStateSize")
 
 	// The archive claims a small state.bin, everywhere.
 	lying := archiveOf(t, state, func(m *raft.SnapshotMeta) { m.Size = 1000 })
 	at := centralHeader(t, lying, StateName) + centralUncompressedSize
 	binary.LittleEndian.PutUint32(lying[at:], 1000)
-	wantErr(t, verifyBytes(lying), ErrCorrupt, "state.bin: more data than the zip declares")
+	wantErr(t, verifyBytes(t, lying), ErrCorrupt, "state.bin: more data than the zip declares")
 
 	// Only the zip directory lies.
 	lying = bytes.Clone(honest)
 	at = centralHeader(t, lying, StateName) + centralUncompressedSize
 	binary.LittleEndian.PutUint32(lying[at:], 1000)
-	wantErr(t, verifyBytes(lying), ErrTooLarge)
+	wantErr(t, verifyBytes(t, lying), ErrTooLarge)
 
 	// meta.json: two megabytes of spaces, honest, then lying.
 	state = smallState(t)
 	meta := append(testMetaJSON(t, int64(len(state))), bytes.Repeat([]byte(" "), 2<<20)...)
 	metaBomb := buildZip(t, validEntries(meta, state, zip.Deflate))
-	wantErr(t, verifyBytes(metaBomb), ErrTooLarge, "meta.json")
+	wantErr(t, verifyBytes(t, metaBomb), ErrTooLarge, "meta.json")
 	at = centralHeader(t, metaBomb, MetaName) + centralUncompressedSize
 	binary.LittleEndian.PutUint32(metaBomb[at:], 100)
-	wantErr(t, verifyBytes(metaBomb), ErrCorrupt, "meta.json: more data than the zip declares")
+	wantErr(t, verifyBytes(t, metaBomb), ErrCorrupt, "meta.json: more data than the zip declares")
 }
 
 // TestLocalHeadersMustAgree: an archive whose local headers say other
@@ -493,7 +493,7 @@ func TestLocalHeadersMustAgree(t *testing.T) {
 		{"junk before the first entry", append([]byte("junk"), data...), "not a zip archive"},
 		{"a fake header before the first entry", append([]byte("PK\x03\x04junk"), data...), "local header at offset 0 names"},
 	} {
-		if err := verifyBytes(tc.data); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+		if err := verifyBytes(t, tc.data); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrCorrupt mentioning %q", tc.name, err, tc.want)
 		}
 	}

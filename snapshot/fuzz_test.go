@@ -146,3 +146,56 @@ func FuzzEntries(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStream feeds arbitrary bytes to the streamed reader a restore uses:
+// it must never panic, must fail only with ErrCorrupt or ErrTooLarge, and
+// whatever it accepts, Read must accept too and read the same way, byte
+// for byte and record for record.
+func FuzzStream(f *testing.F) {
+	data, _ := smallArchive(f)
+	f.Add(data)
+	f.Add(data[:len(data)-1])
+	f.Add(append(bytes.Clone(data), 0))
+	f.Add(sizedArchive(f, zip.Store))
+	f.Add(sizedArchive(f, zip.Deflate))
+	headerOnly, _ := writeArchive(f, nil)
+	f.Add(headerOnly)
+	f.Add([]byte("PK\x03\x04"))
+
+	old := MaxStateSize
+	MaxStateSize = 8 << 20
+	f.Cleanup(func() { MaxStateSize = old })
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got []testRecord
+		meta, st, err := OpenStream(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
+			got = append(got, testRecord{mt, rec})
+			return nil
+		})
+		var state []byte
+		if err == nil {
+			state, err = io.ReadAll(st)
+			st.Close()
+		}
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error wraps neither sentinel: %v", err)
+			}
+			return
+		}
+		rmeta, rc, err := Read(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatalf("the stream accepts what Read refuses: %v", err)
+		}
+		defer rc.Close()
+		want, err := io.ReadAll(rc)
+		if err != nil || !bytes.Equal(state, want) || !reflect.DeepEqual(meta, rmeta) {
+			t.Fatalf("the stream and Read disagree (%v)", err)
+		}
+		hdr, wantRecs := readRecords(t, bytes.NewReader(want))
+		if hdr != st.Header() {
+			t.Fatalf("header %+v, want %+v", st.Header(), hdr)
+		}
+		sameRecords(t, got, wantRecs)
+	})
+}

@@ -52,6 +52,21 @@ var (
 	gzipMagic = []byte{0x1f, 0x8b}
 )
 
+// checkMagic refuses an archive whose first four bytes are not a zip
+// local header, saying so plainly for a Consul tar.gz.
+func checkMagic(magic []byte) error {
+	if bytes.HasPrefix(magic, gzipMagic) {
+		return &formatError{
+			kinds: []error{ErrCorrupt, errors.ErrUnsupported},
+			msg:   "archive is gzip-compressed: Consul tar.gz snapshots are not supported yet",
+		}
+	}
+	if !bytes.Equal(magic, zipMagic) {
+		return corruptf("not a zip archive (starts with %x)", magic)
+	}
+	return nil
+}
+
 // openZip checks the archive's magic bytes and its entries: exactly the
 // three names, each once, none a directory or a path.
 func openZip(r io.ReaderAt, size int64) (map[string]*zip.File, error) {
@@ -62,14 +77,8 @@ func openZip(r io.ReaderAt, size int64) (map[string]*zip.File, error) {
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
 		return nil, corruptCause(err, "cannot read the archive")
 	}
-	if bytes.HasPrefix(magic[:], gzipMagic) {
-		return nil, &formatError{
-			kinds: []error{ErrCorrupt, errors.ErrUnsupported},
-			msg:   "archive is gzip-compressed: Consul tar.gz snapshots are not supported yet",
-		}
-	}
-	if !bytes.Equal(magic[:], zipMagic) {
-		return nil, corruptf("not a zip archive (starts with %x)", magic)
+	if err := checkMagic(magic[:]); err != nil {
+		return nil, err
 	}
 	zr, err := zip.NewReader(r, size)
 	// ErrInsecurePath comes with a usable reader; the name checks below
@@ -134,6 +143,11 @@ func readSums(f *zip.File) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSums(data)
+}
+
+// parseSums parses the contents of SHA256SUMS.
+func parseSums(data []byte) (map[string][]byte, error) {
 	if len(data) == 0 || data[len(data)-1] != '\n' {
 		return nil, corruptf("%s: does not end with a newline", SumsName)
 	}
@@ -182,6 +196,11 @@ func readMeta(f *zip.File, sum []byte) (*raft.SnapshotMeta, error) {
 	if got := sha256.Sum256(data); !bytes.Equal(got[:], sum) {
 		return nil, corruptf("%s: sha256 mismatch", MetaName)
 	}
+	return parseMeta(data)
+}
+
+// parseMeta decodes and checks the contents of meta.json.
+func parseMeta(data []byte) (*raft.SnapshotMeta, error) {
 	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, corruptf("%s: not a JSON object", MetaName)
 	}

@@ -143,9 +143,54 @@ func smallArchive(t testing.TB) ([]byte, []testRecord) {
 	return data, recs
 }
 
-func verifyBytes(data []byte) error {
-	_, err := Verify(bytes.NewReader(data), int64(len(data)))
+// verifyBytes returns what Verify says of data, after checking that a
+// streamed read refuses whatever Verify refuses and, when both accept,
+// reads the same contents. The stream may refuse more: damage that leaves
+// the contents intact (a flag or size in a local header that archive/zip
+// ignores, bytes after deflate's last block) and archives it cannot
+// delimit; TestStreamAccepts covers the archives it must take.
+func verifyBytes(t testing.TB, data []byte) error {
+	t.Helper()
+	meta, err := Verify(bytes.NewReader(data), int64(len(data)))
+	smeta, state, serr := streamBytes(data)
+	switch {
+	case err != nil && serr == nil:
+		t.Fatalf("Verify says %v, but the stream accepts the archive", err)
+	case serr != nil && !errors.Is(serr, ErrCorrupt) && !errors.Is(serr, ErrTooLarge):
+		t.Fatalf("stream error wraps neither sentinel: %v", serr)
+	case serr != nil && strings.Contains(serr.Error(), "\n"):
+		t.Fatalf("stream error %q is not one line", serr)
+	case err == nil && serr != nil:
+		t.Logf("Verify accepts the archive; the stream refuses it: %v", serr)
+	case err == nil && serr == nil:
+		_, rc, rerr := Read(bytes.NewReader(data), int64(len(data)))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		defer rc.Close()
+		want, rerr := io.ReadAll(rc)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if !reflect.DeepEqual(meta, smeta) || !bytes.Equal(state, want) {
+			t.Fatal("the stream and Read disagree on the archive's contents")
+		}
+	}
 	return err
+}
+
+// streamBytes reads data with OpenStream, checking every record.
+func streamBytes(data []byte) (*raft.SnapshotMeta, []byte, error) {
+	meta, st, err := OpenStream(bytes.NewReader(data), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	state, err := io.ReadAll(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return meta, state, nil
 }
 
 // readRecords decodes a whole dump into records.
@@ -355,7 +400,7 @@ func TestWriteFailure(t *testing.T) {
 			if buf.Len() == 0 {
 				t.Fatal("nothing written before the failure")
 			}
-			wantErr(t, verifyBytes(buf.Bytes()), ErrCorrupt)
+			wantErr(t, verifyBytes(t, buf.Bytes()), ErrCorrupt)
 		})
 	}
 }
@@ -410,7 +455,7 @@ func TestWriteStreams(t *testing.T) {
 	if int64(atEnd) < size-inFlight {
 		t.Fatalf("only %d of about %d bytes out when the dump ended", atEnd, size)
 	}
-	if err := verifyBytes(out.Bytes()); err != nil {
+	if err := verifyBytes(t, out.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -445,7 +490,7 @@ func TestStateMethodFollowsTheData(t *testing.T) {
 				t.Errorf("%s: state.bin method %d, want %d", name, f.Method, tc.want)
 			}
 		}
-		if err := verifyBytes(out.Bytes()); err != nil {
+		if err := verifyBytes(t, out.Bytes()); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

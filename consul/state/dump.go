@@ -146,22 +146,55 @@ func (s *Snapshot) eachIndex(fn func(*structs.IndexEntry) error) error {
 // Restore builds a new store from a state dump. On any error the partial
 // store is dropped; the caller's current store is never touched.
 func Restore(r io.Reader) (*Store, structs.SnapshotHeader, error) {
-	s, err := NewStore()
+	b, err := NewBuilder()
 	if err != nil {
 		return nil, structs.SnapshotHeader{}, err
 	}
-	tx := s.db.Txn(true)
-	defer tx.Abort()
-	rs := &restorer{tx: tx, sizes: make(map[string]int64)}
-	h, err := snapshot.ReadState(r, rs.record)
-	if err == nil {
-		err = rs.writeSizes()
-	}
+	h, err := snapshot.ReadState(r, b.Record)
 	if err != nil {
+		b.Discard()
 		return nil, h, err
 	}
-	tx.Commit()
-	return s, h, nil
+	s, err := b.Store()
+	return s, h, err
+}
+
+// Builder fills a new store with the records of a state dump, one at a
+// time, so that a restore can build it while the dump streams in. It is
+// not safe for concurrent use; calls may come from different goroutines
+// one after another.
+type Builder struct {
+	s  *Store
+	rs *restorer
+}
+
+// NewBuilder starts a new, empty store.
+func NewBuilder() (*Builder, error) {
+	s, err := NewStore()
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{s: s, rs: &restorer{tx: s.db.Txn(true), sizes: make(map[string]int64)}}, nil
+}
+
+// Record adds one dump record, as snapshot.ReadState decodes it.
+func (b *Builder) Record(t structs.MessageType, rec interface{}) error {
+	return b.rs.record(t, rec)
+}
+
+// Store finishes the store and returns it; the builder is done.
+func (b *Builder) Store() (*Store, error) {
+	if err := b.rs.writeSizes(); err != nil {
+		b.Discard()
+		return nil, err
+	}
+	b.rs.tx.Commit()
+	return b.s, nil
+}
+
+// Discard drops the partial store; after Store it does nothing.
+func (b *Builder) Discard() {
+	b.rs.tx.Abort()
 }
 
 // restorer fills a new store from a dump. It adds up the tables' dump

@@ -1,0 +1,645 @@
+package snapshot
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+
+	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/raft"
+	"github.com/klauspost/compress/flate"
+)
+
+// OpenStream reads an archive from r in one pass, as it arrives, for a
+// restore that must not stage the upload: it reads meta.json at once and
+// returns it with a reader of state.bin. That reader checks everything
+// Read checks, on the way: entry names and order, sizes, CRCs, that every
+// record decodes (each one is passed to fn, if not nil, decoded into a
+// fresh value), then SHA256SUMS, the central directory and the end of
+// the archive. It returns io.EOF only once all of that holds; any failure
+// is an error wrapping ErrCorrupt or ErrTooLarge, returned before the
+// last byte of state.bin is handed out, so that a consumer that stops at
+// the first error never sees a complete state from a bad archive. An
+// error from fn stops the read and is returned as it is.
+//
+// The entries must come in the order Write writes them: meta.json,
+// state.bin, SHA256SUMS. meta.json and SHA256SUMS must be deflated or
+// have their sizes in their local headers; state.bin's size is meta.json's
+// Size. The caller must Close the reader; fn runs on another goroutine.
+func OpenStream(r io.Reader, fn func(t structs.MessageType, rec interface{}) error) (*raft.SnapshotMeta, *StateStream, error) {
+	s := newZipStream(r)
+	magic, err := s.br.Peek(len(zipMagic))
+	if err != nil {
+		return nil, nil, corruptf("archive is only %d bytes long", len(magic))
+	}
+	if err := checkMagic(magic); err != nil {
+		return nil, nil, err
+	}
+	metaJSON, err := s.readSmall(MetaName, maxMetaSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	meta, err := parseMeta(metaJSON)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.openEntry(StateName, meta.Size, meta.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &StateStream{
+		zs:      s,
+		e:       e,
+		meta:    meta,
+		metaSum: sha256.Sum256(metaJSON),
+		sha:     sha256.New(),
+		decoded: make(chan decodeResult, 1),
+	}
+	var pr *io.PipeReader
+	pr, st.pw = io.Pipe()
+	go st.decode(pr, fn)
+	return meta, st, nil
+}
+
+// StateStream is state.bin of an archive read by OpenStream.
+type StateStream struct {
+	zs      *zipStream
+	e       *streamEntry
+	meta    *raft.SnapshotMeta
+	metaSum [sha256.Size]byte
+	sha     hash.Hash
+
+	// The records are decoded on another goroutine, fed through pw, so
+	// that decoding overlaps reading.
+	pw      *io.PipeWriter
+	decoded chan decodeResult
+	hdr     structs.SnapshotHeader
+
+	err error // sticky: io.EOF once the whole archive checked out
+}
+
+type decodeResult struct {
+	hdr structs.SnapshotHeader
+	err error
+}
+
+// errStreamClosed ends the decoder when the reader is closed early.
+var errStreamClosed = errors.New("snapshot: stream closed before its end")
+
+func (st *StateStream) decode(pr *io.PipeReader, fn func(t structs.MessageType, rec interface{}) error) {
+	var hdr structs.SnapshotHeader
+	var err error
+	if fn == nil {
+		hdr, err = readState(pr, nil, decodeReused)
+	} else {
+		hdr, err = readState(pr, func(t structs.MessageType, rec interface{}, _ int64) error { return fn(t, rec) }, decodeEach)
+	}
+	if err == nil {
+		err = io.EOF
+	}
+	// Fails the writer's next Write, so the reader learns of an early
+	// failure at once.
+	pr.CloseWithError(err)
+	st.decoded <- decodeResult{hdr, err}
+}
+
+// Read reads state.bin's bytes. See OpenStream for what it checks.
+func (st *StateStream) Read(p []byte) (int, error) {
+	if st.err != nil {
+		return 0, st.err
+	}
+	n, err := st.e.Read(p)
+	st.sha.Write(p[:n])
+	if n > 0 {
+		if _, werr := st.pw.Write(p[:n]); werr != nil {
+			st.err = st.decodeFailure()
+			return 0, st.err
+		}
+	}
+	if err == nil && st.e.n == st.meta.Size {
+		// These are the last bytes: they go out only with io.EOF, once
+		// the rest of the archive checked out.
+		err = st.e.expectEnd()
+	}
+	switch {
+	case err == io.EOF && st.e.n != st.meta.Size:
+		st.err = corruptf("%s: Size is %d, but %s holds %d bytes", MetaName, st.meta.Size, StateName, st.e.n)
+	case err == io.EOF:
+		if st.err = st.finish(); st.err == nil {
+			st.err = io.EOF
+			return n, io.EOF
+		}
+	case err != nil:
+		st.err = err
+	default:
+		return n, nil
+	}
+	return 0, st.err
+}
+
+// decodeFailure waits for the decoder, which stopped early, and returns
+// why.
+func (st *StateStream) decodeFailure() error {
+	res := <-st.decoded
+	st.decoded = nil
+	if res.err == io.EOF {
+		return corruptf("%s: ends before meta.json's Size", StateName)
+	}
+	return res.err
+}
+
+// finish checks the rest of the archive once state.bin has been read.
+func (st *StateStream) finish() error {
+	st.pw.Close()
+	res := <-st.decoded
+	st.decoded = nil
+	if res.err != io.EOF {
+		return res.err
+	}
+	st.hdr = res.hdr
+	sumsData, err := st.zs.readSmall(SumsName, maxSumsSize)
+	if err != nil {
+		return err
+	}
+	sums, err := parseSums(sumsData)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(st.metaSum[:], sums[MetaName]) {
+		return corruptf("%s: sha256 mismatch", MetaName)
+	}
+	if !bytes.Equal(st.sha.Sum(nil), sums[StateName]) {
+		return corruptf("%s: sha256 mismatch", StateName)
+	}
+	return st.zs.readDirectory()
+}
+
+// Header is the state dump's header; it is set once Read returned io.EOF.
+func (st *StateStream) Header() structs.SnapshotHeader {
+	return st.hdr
+}
+
+// Sum is state.bin's SHA-256; it is set once Read returned io.EOF.
+func (st *StateStream) Sum() []byte {
+	if st.err != io.EOF {
+		return nil
+	}
+	return st.sha.Sum(nil)
+}
+
+// Err is why the read failed, nil if it has not (yet).
+func (st *StateStream) Err() error {
+	if st.err == io.EOF {
+		return nil
+	}
+	return st.err
+}
+
+// Close stops the decoder if the read did not reach its end.
+func (st *StateStream) Close() error {
+	if st.decoded != nil {
+		st.pw.CloseWithError(errStreamClosed)
+		<-st.decoded
+		st.decoded = nil
+	}
+	if st.err == nil {
+		st.err = errStreamClosed
+	}
+	return nil
+}
+
+// zipStream parses a zip archive front to back from a reader.
+type zipStream struct {
+	src *capReader
+	br  *bufio.Reader
+	// done are the entries read so far, for the central directory to
+	// repeat.
+	done []*streamEntry
+}
+
+const streamBuffer = 64 << 10
+
+func newZipStream(r io.Reader) *zipStream {
+	src := &capReader{r: r, limit: streamBuffer + maxLocalHeader}
+	return &zipStream{src: src, br: bufio.NewReaderSize(src, streamBuffer)}
+}
+
+// pos is the archive offset of the next byte to parse.
+func (s *zipStream) pos() int64 {
+	return s.src.n - int64(s.br.Buffered())
+}
+
+// allow lets the parser read n bytes past the current position, plus the
+// buffer's read-ahead: past that the source fails. It bounds what a
+// crafted entry can make the server read, such as a deflate stream of
+// empty blocks that never yields a byte.
+func (s *zipStream) allow(n int64) {
+	s.src.limit = s.pos() + n + streamBuffer
+}
+
+// capReader counts the bytes read and fails past a limit.
+type capReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+	// err is the source's last error other than io.EOF, so that a
+	// failing upload is told apart from a corrupt archive.
+	err error
+}
+
+// errPastLimit is what capReader says past its limit; the parser turns it
+// into a reason that names the entry.
+var errPastLimit = errors.New("past the limit")
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n >= c.limit {
+		return 0, errPastLimit
+	}
+	if room := c.limit - c.n; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// Zip layouts (APPNOTE 4.3.7, 4.3.12, 4.3.14-16, 4.5.3).
+const (
+	centralHeaderSig  = 0x02014b50
+	centralHeaderLen  = 46
+	endSig            = 0x06054b50
+	endLen            = 22
+	end64Sig          = 0x06064b50
+	end64Len          = 56
+	end64LocatorSig   = 0x07064b50
+	end64LocatorLen   = 20
+	zip64ExtraID      = 0x0001
+	maxLocalHeader    = localHeaderLen + 2*0xffff
+	flagEncrypted     = 0x1
+	uint32max         = 0xffffffff
+	uint16max         = 0xffff
+	maxDirectoryBytes = 3*(centralHeaderLen+3*0xffff) + end64Len + end64LocatorLen + endLen + 0xffff
+)
+
+// streamEntry is one entry being read, then read.
+type streamEntry struct {
+	s      *zipStream
+	name   string
+	method uint16
+	offset int64 // of the local header
+	start  int64 // of the data
+	// sized says the local header gives CRC and sizes; otherwise a data
+	// descriptor follows the data.
+	sized        bool
+	crc          uint32
+	csize, usize uint64
+
+	r     io.Reader // the uncompressed bytes
+	fr    io.ReadCloser
+	h     hash.Hash32
+	n     int64
+	limit int64
+}
+
+// openEntry reads the next local header, which must be name's, and
+// prepares to read its data: at most limit bytes; a stored entry without
+// sizes in its header is storedSize bytes long, or cannot be read
+// (storedSize < 0).
+func (s *zipStream) openEntry(name string, limit, storedSize int64) (*streamEntry, error) {
+	e := &streamEntry{s: s, name: name, offset: s.pos(), limit: limit, h: crc32.NewIEEE()}
+	s.allow(maxLocalHeader)
+	var h [localHeaderLen]byte
+	if _, err := io.ReadFull(s.br, h[:]); err != nil {
+		return nil, s.readErr(err, "local header of "+name)
+	}
+	if binary.LittleEndian.Uint32(h[0:]) != localHeaderSig {
+		return nil, corruptf("no local header at offset %d, where %s should start (entries must come in the order %s, %s, %s)", e.offset, name, MetaName, StateName, SumsName)
+	}
+	flags := binary.LittleEndian.Uint16(h[6:])
+	e.method = binary.LittleEndian.Uint16(h[8:])
+	e.crc = binary.LittleEndian.Uint32(h[14:])
+	e.csize = uint64(binary.LittleEndian.Uint32(h[18:]))
+	e.usize = uint64(binary.LittleEndian.Uint32(h[22:]))
+	nameAndExtra := make([]byte, int(binary.LittleEndian.Uint16(h[26:]))+int(binary.LittleEndian.Uint16(h[28:])))
+	if _, err := io.ReadFull(s.br, nameAndExtra); err != nil {
+		return nil, s.readErr(err, "local header of "+name)
+	}
+	got := nameAndExtra[:binary.LittleEndian.Uint16(h[26:])]
+	if string(got) != name {
+		return nil, corruptf("entry %q at offset %d, where %s should be (entries must come in the order %s, %s, %s)", got, e.offset, name, MetaName, StateName, SumsName)
+	}
+	if flags&flagEncrypted != 0 {
+		return nil, corruptf("%s: encrypted", name)
+	}
+	e.sized = flags&flagDataDescriptor == 0
+	if e.sized {
+		if err := readZip64Sizes(nameAndExtra[len(got):], &e.usize, &e.csize, nil); err != nil {
+			return nil, corruptCause(err, "%s: local header", name)
+		}
+		if e.usize > uint64(limit) {
+			if name == StateName {
+				return nil, corruptf("%s: Size is %d, but the zip says %s is %d bytes", MetaName, limit, StateName, e.usize)
+			}
+			return nil, tooLargef("%s: declares %d bytes, more than the %d allowed", name, e.usize, limit)
+		}
+	}
+	e.start = s.pos()
+	switch e.method {
+	case zip.Store:
+		size := storedSize
+		if e.sized {
+			size = int64(e.csize)
+		}
+		if size < 0 {
+			return nil, corruptf("%s: stored without its size in the local header; a streamed restore cannot find its end", name)
+		}
+		s.allow(size)
+		e.r = io.LimitReader(s.br, size)
+	case zip.Deflate:
+		s.allow(limit + limit/64 + 1<<20)
+		// Given the *bufio.Reader, the inflater reads exactly to the end
+		// of the deflate stream and no further.
+		e.fr = flate.NewReader(s.br)
+		e.r = e.fr
+	default:
+		return nil, corruptf("%s: unsupported compression method %d", name, e.method)
+	}
+	return e, nil
+}
+
+// readErr describes a failure to read the archive itself.
+func (s *zipStream) readErr(err error, what string) error {
+	switch {
+	case errors.Is(err, errPastLimit):
+		return corruptf("%s: runs on past where it must end", what)
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+		return corruptf("archive is truncated in %s", what)
+	case isFormatError(err):
+		return err
+	case s.src.err != nil && errors.Is(err, s.src.err):
+		return fmt.Errorf("snapshot: reading the archive: %w", err)
+	}
+	// Anything else comes from the inflater.
+	return corruptCause(err, "%s", what)
+}
+
+// Read reads the entry's uncompressed bytes; io.EOF comes only once its
+// sizes and CRC are checked.
+func (e *streamEntry) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.h.Write(p[:n])
+	e.n += int64(n)
+	if e.n > e.limit {
+		if e.name == StateName {
+			return 0, corruptf("%s: longer than meta.json's Size (%d bytes)", e.name, e.limit)
+		}
+		return 0, tooLargef("%s: more than the %d bytes allowed", e.name, e.limit)
+	}
+	switch {
+	case err == io.EOF:
+		err = e.close()
+		if err == nil {
+			err = io.EOF
+		}
+	case err != nil:
+		err = e.s.readErr(err, e.name)
+	}
+	return n, err
+}
+
+// expectEnd reads on where the entry should end: it must end there.
+func (e *streamEntry) expectEnd() error {
+	var b [1]byte
+	for {
+		if _, err := e.Read(b[:]); err != nil {
+			return err
+		}
+	}
+}
+
+// close checks the entry's sizes and CRC against its local header or its
+// data descriptor, which it reads.
+func (e *streamEntry) close() error {
+	if e.fr != nil {
+		e.fr.Close()
+	}
+	s := e.s
+	csize, usize, sum := uint64(s.pos()-e.start), uint64(e.n), e.h.Sum32()
+	if !e.sized {
+		if err := e.readDescriptor(csize, usize); err != nil {
+			return err
+		}
+	}
+	switch {
+	case e.csize != csize:
+		return corruptf("%s: %d bytes of data, the zip says %d", e.name, csize, e.csize)
+	case e.usize != usize:
+		return corruptf("%s: %d bytes, the zip says %d", e.name, usize, e.usize)
+	case e.crc != sum:
+		return corruptf("%s: checksum error", e.name)
+	}
+	s.done = append(s.done, e)
+	return nil
+}
+
+// readDescriptor reads the data descriptor after an entry: its signature
+// is optional, its sizes 8 bytes each when either size needs it.
+func (e *streamEntry) readDescriptor(csize, usize uint64) error {
+	s := e.s
+	s.allow(descriptorLenZip64 + descriptorSigLength)
+	b, err := s.br.Peek(4)
+	if err != nil {
+		return s.readErr(err, e.name+"'s data descriptor")
+	}
+	if binary.LittleEndian.Uint32(b) == dataDescriptorSig {
+		s.br.Discard(4)
+	}
+	n := descriptorLen
+	if csize >= uint32max || usize >= uint32max {
+		n = descriptorLenZip64
+	}
+	d := make([]byte, n)
+	if _, err := io.ReadFull(s.br, d); err != nil {
+		return s.readErr(err, e.name+"'s data descriptor")
+	}
+	e.crc = binary.LittleEndian.Uint32(d)
+	if n == descriptorLen {
+		e.csize, e.usize = uint64(binary.LittleEndian.Uint32(d[4:])), uint64(binary.LittleEndian.Uint32(d[8:]))
+	} else {
+		e.csize, e.usize = binary.LittleEndian.Uint64(d[4:]), binary.LittleEndian.Uint64(d[12:])
+	}
+	return nil
+}
+
+// readSmall reads a whole small entry.
+func (s *zipStream) readSmall(name string, limit int64) ([]byte, error) {
+	e, err := s.openEntry(name, limit, -1)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(e)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// readDirectory reads the central directory and the end of the archive
+// and checks that they repeat what the local headers said, entry by
+// entry, and that nothing follows.
+func (s *zipStream) readDirectory() error {
+	s.allow(maxDirectoryBytes)
+	dirAt := s.pos()
+	for _, e := range s.done {
+		if err := s.readCentralHeader(e); err != nil {
+			return err
+		}
+	}
+	dirSize := s.pos() - dirAt
+	if err := s.readEnd(uint64(dirAt), uint64(dirSize)); err != nil {
+		return err
+	}
+	if _, err := s.br.ReadByte(); err != io.EOF {
+		if err != nil {
+			return s.readErr(err, "the end of the archive")
+		}
+		return corruptf("data after the end of the archive")
+	}
+	return nil
+}
+
+// readCentralHeader reads e's central directory entry.
+func (s *zipStream) readCentralHeader(e *streamEntry) error {
+	what := "the central directory entry of " + e.name
+	var h [centralHeaderLen]byte
+	if _, err := io.ReadFull(s.br, h[:]); err != nil {
+		return s.readErr(err, what)
+	}
+	if binary.LittleEndian.Uint32(h[0:]) != centralHeaderSig {
+		return corruptf("%s is missing", what)
+	}
+	nameLen := int(binary.LittleEndian.Uint16(h[28:]))
+	extraLen := int(binary.LittleEndian.Uint16(h[30:]))
+	commentLen := int(binary.LittleEndian.Uint16(h[32:]))
+	rest := make([]byte, nameLen+extraLen+commentLen)
+	if _, err := io.ReadFull(s.br, rest); err != nil {
+		return s.readErr(err, what)
+	}
+	fh := zip.FileHeader{
+		Name:           string(rest[:nameLen]),
+		CreatorVersion: binary.LittleEndian.Uint16(h[4:]),
+		ExternalAttrs:  binary.LittleEndian.Uint32(h[38:]),
+	}
+	method := binary.LittleEndian.Uint16(h[10:])
+	crc := binary.LittleEndian.Uint32(h[16:])
+	csize := uint64(binary.LittleEndian.Uint32(h[20:]))
+	usize := uint64(binary.LittleEndian.Uint32(h[24:]))
+	offset := uint64(binary.LittleEndian.Uint32(h[42:]))
+	if err := readZip64Sizes(rest[nameLen:nameLen+extraLen], &usize, &csize, &offset); err != nil {
+		return corruptCause(err, "%s", what)
+	}
+	switch {
+	case fh.Name != e.name:
+		return corruptf("the central directory names %q where the archive has %s", fh.Name, e.name)
+	case fh.Mode().IsDir():
+		return corruptf("entry %q is a directory", fh.Name)
+	case method != e.method:
+		return corruptf("local header of %q says method %d, the central directory %d", e.name, e.method, method)
+	case crc != e.crc || csize != e.csize || usize != e.usize:
+		return corruptf("%s disagrees with the entry's CRC or sizes", what)
+	case offset != uint64(e.offset):
+		return corruptf("%s says it starts at offset %d, but it is at %d", what, offset, e.offset)
+	}
+	return nil
+}
+
+// readEnd reads the end of central directory record, and the zip64 one
+// and its locator before it if present.
+func (s *zipStream) readEnd(dirAt, dirSize uint64) error {
+	b, err := s.br.Peek(4)
+	if err != nil {
+		return s.readErr(err, "the end of the central directory")
+	}
+	entries := uint64(len(s.done))
+	zip64 := binary.LittleEndian.Uint32(b) == end64Sig
+	if zip64 {
+		end64At := uint64(s.pos())
+		var z [end64Len + end64LocatorLen]byte
+		if _, err := io.ReadFull(s.br, z[:]); err != nil {
+			return s.readErr(err, "the zip64 end of the central directory")
+		}
+		loc := z[end64Len:]
+		switch {
+		case binary.LittleEndian.Uint64(z[4:]) != end64Len-12:
+			return corruptf("the zip64 end of the central directory has an unexpected size")
+		case binary.LittleEndian.Uint32(z[16:]) != 0 || binary.LittleEndian.Uint32(z[20:]) != 0:
+			return corruptf("the archive spans several disks")
+		case binary.LittleEndian.Uint64(z[24:]) != entries || binary.LittleEndian.Uint64(z[32:]) != entries ||
+			binary.LittleEndian.Uint64(z[40:]) != dirSize || binary.LittleEndian.Uint64(z[48:]) != dirAt:
+			return corruptf("the zip64 end of the central directory disagrees with the archive")
+		case binary.LittleEndian.Uint32(loc) != end64LocatorSig || binary.LittleEndian.Uint64(loc[8:]) != end64At:
+			return corruptf("the zip64 end of the central directory has no valid locator")
+		}
+	}
+	var e [endLen]byte
+	if _, err := io.ReadFull(s.br, e[:]); err != nil {
+		return s.readErr(err, "the end of the central directory")
+	}
+	// With a zip64 record, a field here may hold its saturated value.
+	agrees := func(got, want, saturated uint64) bool { return got == want || zip64 && got == saturated }
+	commentLen := int(binary.LittleEndian.Uint16(e[20:]))
+	switch {
+	case binary.LittleEndian.Uint32(e[0:]) != endSig:
+		return corruptf("no end of central directory record after the central directory")
+	case binary.LittleEndian.Uint16(e[4:]) != 0 || binary.LittleEndian.Uint16(e[6:]) != 0:
+		return corruptf("the archive spans several disks")
+	case !agrees(uint64(binary.LittleEndian.Uint16(e[8:])), entries, uint16max) ||
+		!agrees(uint64(binary.LittleEndian.Uint16(e[10:])), entries, uint16max):
+		return corruptf("the end of the central directory counts %d entries, the archive has %d", binary.LittleEndian.Uint16(e[10:]), entries)
+	case !agrees(uint64(binary.LittleEndian.Uint32(e[12:])), dirSize, uint32max) ||
+		!agrees(uint64(binary.LittleEndian.Uint32(e[16:])), dirAt, uint32max):
+		return corruptf("the end of the central directory disagrees with where the central directory is")
+	}
+	if _, err := s.br.Discard(commentLen); err != nil {
+		return s.readErr(err, "the archive comment")
+	}
+	return nil
+}
+
+// readZip64Sizes replaces the sizes (and offset, if not nil) that a
+// header saturated at 0xffffffff with their values from the zip64 extra
+// field, which lists them in that order.
+func readZip64Sizes(extra []byte, usize, csize, offset *uint64) error {
+	for len(extra) >= 4 {
+		id, n := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
+		extra = extra[4:]
+		if n > len(extra) {
+			return errors.New("extra field runs past the header")
+		}
+		field := extra[:n]
+		extra = extra[n:]
+		if id != zip64ExtraID {
+			continue
+		}
+		for _, v := range []*uint64{usize, csize, offset} {
+			if v == nil || *v != uint32max {
+				continue
+			}
+			if len(field) < 8 {
+				return errors.New("zip64 extra field is too short")
+			}
+			*v, field = binary.LittleEndian.Uint64(field), field[8:]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+package snapshot
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/consulcompat/consul/structs"
+	"github.com/klauspost/compress/flate"
+	"go.uber.org/goleak"
+)
+
+// TestStreamRoundTrip: a streamed read of what Write wrote gives the
+// metadata, the state bytes, every record (fresh values, in order), the
+// header and the sum.
+func TestStreamRoundTrip(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, perType := range []int{0, 3, 3000} {
+		recs := makeRecords(rand.New(rand.NewPCG(5, uint64(perType))), perType)
+		data, meta := writeArchive(t, recs)
+		var got []testRecord
+		smeta, st, err := OpenStream(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
+			got = append(got, testRecord{mt, rec})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := io.ReadAll(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if !reflect.DeepEqual(smeta, meta) || smeta.Size != int64(len(state)) {
+			t.Fatalf("meta %+v, want %+v", smeta, meta)
+		}
+		sameRecords(t, got, recs)
+		if st.Header().LastIndex != 4711 {
+			t.Fatalf("header %+v", st.Header())
+		}
+		if sum := sha256.Sum256(state); !bytes.Equal(st.Sum(), sum[:]) {
+			t.Fatal("Sum is not the SHA-256 of state.bin")
+		}
+		if err := verifyBytes(t, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rawEntry writes an entry with its CRC and sizes in the local header
+// and no data descriptor, as zip tools writing to a file do.
+func rawEntry(t testing.TB, zw *zip.Writer, name string, data []byte, method uint16) {
+	t.Helper()
+	body := data
+	if method == zip.Deflate {
+		var buf bytes.Buffer
+		fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+		fw.Write(data)
+		fw.Close()
+		body = buf.Bytes()
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: name, Method: method, CRC32: crc32.ChecksumIEEE(data),
+		CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(len(data)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(body)
+}
+
+// sizedArchive is a valid archive whose local headers carry the sizes.
+func sizedArchive(t testing.TB, method uint16) []byte {
+	t.Helper()
+	state := smallState(t)
+	meta := testMetaJSON(t, int64(len(state)))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	rawEntry(t, zw, MetaName, meta, method)
+	rawEntry(t, zw, StateName, state, method)
+	rawEntry(t, zw, SumsName, sumsFile(meta, state), method)
+	zw.SetComment("made by a zip tool")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestStreamAccepts covers the valid archives a streamed restore takes:
+// Write's, with state.bin stored or deflated, and archives whose local
+// headers carry the sizes (any method), with a comment.
+func TestStreamAccepts(t *testing.T) {
+	for _, method := range []uint16{zip.Store, zip.Deflate} {
+		if _, _, err := streamBytes(sizedArchive(t, method)); err != nil {
+			t.Errorf("method %d: %v", method, err)
+		}
+	}
+	// Write stores random state.bin and deflates text.
+	random := makeRecords(rand.New(rand.NewPCG(11, 11)), 500)
+	text := []testRecord{}
+	for i := 0; i < 3000; i++ {
+		text = append(text, testRecord{structs.KVSRequestType, &structs.DirEntry{Key: "k", Value: []byte(strings.Repeat("text ", 50))}})
+	}
+	for _, recs := range [][]testRecord{random, text} {
+		data, _ := writeArchive(t, recs)
+		if _, _, err := streamBytes(data); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestStreamHoldsBackTheEnd: when anything after state.bin's last byte is
+// wrong, the reader fails before it hands out that byte, so a consumer
+// never holds a complete state from a bad archive.
+func TestStreamHoldsBackTheEnd(t *testing.T) {
+	data, meta := writeArchive(t, makeRecords(rand.New(rand.NewPCG(12, 12)), 20))
+	sumsAt, _ := entryRegion(t, data, SumsName)
+	dirAt := centralHeader(t, data, MetaName)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"trailing byte", append(bytes.Clone(data), 0), "data after the end"},
+		{"no central directory", data[:dirAt], "truncated"},
+		{"truncated sums", data[:sumsAt+3], "SHA256SUMS"},
+		{"wrong sums", func() []byte {
+			d := bytes.Clone(data)
+			d[sumsAt+10] ^= 0x20
+			return d
+		}(), "SHA256SUMS"},
+		{"directory names another entry", func() []byte {
+			d := bytes.Clone(data)
+			copy(d[dirAt+centralHeaderLen:], "beta.json")
+			return d
+		}(), "central directory names"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			_, st, err := OpenStream(bytes.NewReader(tc.data), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			n, err := io.Copy(io.Discard, st)
+			wantErr(t, err, ErrCorrupt, tc.want)
+			if n >= meta.Size {
+				t.Fatalf("handed out %d bytes, all of state.bin", n)
+			}
+			if st.Err() == nil || st.Sum() != nil {
+				t.Fatal("the stream does not remember its failure")
+			}
+		})
+	}
+}
+
+// TestStreamEmptyBlocks: a deflate stream of empty blocks, which never
+// yields a byte, is cut off after a bounded read, not followed forever.
+func TestStreamEmptyBlocks(t *testing.T) {
+	state := smallState(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	rawEntry(t, zw, MetaName, testMetaJSON(t, int64(len(state))), zip.Deflate)
+	zw.Flush()
+	// A local header for state.bin with a data descriptor, then endless
+	// empty stored blocks (BFINAL 0, BTYPE 00, LEN 0, NLEN 0xffff).
+	w, _ := zw.CreateRaw(&zip.FileHeader{Name: StateName, Method: zip.Deflate, Flags: flagDataDescriptor})
+	w.Write(nil)
+	zw.Flush()
+	head := buf.Bytes()
+	src := &endless{head: head, block: []byte{0, 0, 0, 0xff, 0xff}}
+	_, st, err := OpenStream(src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = io.Copy(io.Discard, st)
+	wantErr(t, err, ErrCorrupt, "state.bin", "runs on")
+	if src.n > 4<<20 {
+		t.Fatalf("read %d bytes of empty blocks", src.n)
+	}
+}
+
+// endless yields head, then block over and over.
+type endless struct {
+	head, block []byte
+	n           int64 // bytes of blocks read
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.head) > 0 {
+		n := copy(p, e.head)
+		e.head = e.head[n:]
+		return n, nil
+	}
+	for i := range p {
+		p[i] = e.block[e.n%int64(len(e.block))]
+		e.n++
+	}
+	return len(p), nil
+}
+
+// TestStreamErrors: an error from fn comes back as it is and stops the
+// read; a failing source is not reported as a corrupt archive; closing
+// early ends the decoder.
+func TestStreamErrors(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	data, _ := writeArchive(t, makeRecords(rand.New(rand.NewPCG(13, 13)), 300))
+
+	errStop := errors.New("store refuses the record")
+	_, st, err := OpenStream(bytes.NewReader(data), func(structs.MessageType, interface{}) error { return errStop })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, st); err != errStop {
+		t.Fatalf("got %v, want fn's error as it is", err)
+	}
+	st.Close()
+
+	errNet := errors.New("connection reset")
+	_, st, err = OpenStream(&failingReader{r: bytes.NewReader(data[:len(data)/2]), err: errNet}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, st)
+	if !errors.Is(err, errNet) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("got %v, want the source's error, not ErrCorrupt", err)
+	}
+	st.Close()
+
+	_, st, err = OpenStream(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.CopyN(io.Discard, st, 1000)
+	st.Close()
+	if _, err := st.Read(make([]byte, 10)); err == nil {
+		t.Fatal("read after close succeeded")
+	}
+}

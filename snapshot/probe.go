@@ -12,12 +12,12 @@ import (
 const probeSize = 1 << 20
 
 // storeIfSaving is the compressed fraction of the probe above which
-// state.bin is stored, not deflated: deflating random values (secrets,
-// certificates, binary blobs) saves under a tenth of the space (only the
-// keys and the record framing compress) but costs most of a save's CPU,
-// and inflating them most of a restore's. Text such as JSON
-// configuration deflates to a fifth and is deflated.
-const storeIfSaving = 0.90
+// state.bin is stored, not deflated: deflate must save at least a quarter
+// to be worth its CPU. Random values (secrets, certificates, binary
+// blobs) save about an eighth, from the keys and the record framing, for
+// twice a save's CPU and a third of a restore's, on the leader; text such
+// as JSON configuration deflates to about a fifth and is deflated.
+const storeIfSaving = 0.75
 
 // probeWriter holds the first probeSize bytes of the dump, chooses the
 // zip method for state.bin from them, then opens the entry with open and

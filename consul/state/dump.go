@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -146,7 +147,7 @@ func (s *Snapshot) eachIndex(fn func(*structs.IndexEntry) error) error {
 // Restore builds a new store from a state dump. On any error the partial
 // store is dropped; the caller's current store is never touched.
 func Restore(r io.Reader) (*Store, structs.SnapshotHeader, error) {
-	b, err := NewBuilder()
+	b, err := NewBuilder(nil)
 	if err != nil {
 		return nil, structs.SnapshotHeader{}, err
 	}
@@ -168,13 +169,20 @@ type Builder struct {
 	rs *restorer
 }
 
-// NewBuilder starts a new, empty store.
-func NewBuilder() (*Builder, error) {
+// NewBuilder starts a new, empty store. KV entries whose key and value
+// are the same in current (if not nil) share current's copies, so that
+// restoring a state much like the current one, as a rollback does, does
+// not hold every value twice while the current store still serves.
+func NewBuilder(current *Store) (*Builder, error) {
 	s, err := NewStore()
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{s: s, rs: &restorer{tx: s.db.Txn(true), sizes: make(map[string]int64)}}, nil
+	rs := &restorer{tx: s.db.Txn(true), sizes: make(map[string]int64)}
+	if current != nil {
+		rs.current = current.db.Txn(false)
+	}
+	return &Builder{s: s, rs: rs}, nil
 }
 
 // Record adds one dump record, as snapshot.ReadState decodes it.
@@ -203,6 +211,9 @@ func (b *Builder) Discard() {
 type restorer struct {
 	tx    *memdb.Txn
 	sizes map[string]int64
+	// current is a view of the store being replaced, to share values
+	// with; nil for none.
+	current *memdb.Txn
 }
 
 // insert inserts a dump record in place of old.
@@ -239,6 +250,7 @@ func (rs *restorer) record(t structs.MessageType, rec interface{}) error {
 			if err := releaseOrphanLock(tx, t, rec); err != nil {
 				return err
 			}
+			rs.shareValue(t, rec)
 		}
 		return rs.into(d, rec)
 	}
@@ -246,6 +258,24 @@ func (rs *restorer) record(t structs.MessageType, rec interface{}) error {
 		return tx.Insert(tableIndex, rec)
 	}
 	return fmt.Errorf("state: restore: record type %s has no table", t)
+}
+
+// shareValue points a restored KV entry at the current store's copies of
+// its key and value when they are equal. Stored entries are never changed
+// in place, so sharing is safe.
+func (rs *restorer) shareValue(t structs.MessageType, ent *structs.DirEntry) {
+	if rs.current == nil || t != structs.KVSRequestType {
+		return
+	}
+	row, err := rs.current.First(tableKVs, "id", ent.Key)
+	if err != nil || row == nil {
+		return
+	}
+	old := row.(*structs.DirEntry)
+	ent.Key = old.Key
+	if bytes.Equal(old.Value, ent.Value) && (old.Value == nil) == (ent.Value == nil) {
+		ent.Value = old.Value
+	}
 }
 
 // releaseOrphanLock frees a KV entry of a dump whose lock holder is not

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -130,6 +131,52 @@ func TestRestoreRoundTrip(t *testing.T) {
 	_, s2, _ := restored.SessionList(nil, "")
 	if locked == 0 || len(s2) == 0 || !reflect.DeepEqual(s1, s2) {
 		t.Fatalf("sessions and locks did not round-trip: %d locked keys, %d vs %d sessions", locked, len(s1), len(s2))
+	}
+}
+
+// TestRestoreSharesUnchangedValues: a store built beside the current one
+// takes the current copy of every value that did not change, and only
+// those; what it holds is what a plain restore gives.
+func TestRestoreSharesUnchangedValues(t *testing.T) {
+	archived := testStore(t)
+	current := testStore(t)
+	for i := 0; i < 50; i++ {
+		key := fmt.Sprintf("k/%02d", i)
+		set(t, archived, uint64(i+1), key, fmt.Sprintf("value %d", i))
+		if i%2 == 0 {
+			set(t, current, uint64(i+1), key, fmt.Sprintf("value %d", i))
+		} else {
+			set(t, current, uint64(i+1), key, "changed since")
+		}
+	}
+	data := dump(t, archived, 50)
+	b, err := NewBuilder(current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := snapshot.ReadState(bytes.NewReader(data), b.Record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := b.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := Restore(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, _ := shared.KVSList(nil, "")
+	_, want, _ := plain.KVSList(nil, "")
+	if !reflect.DeepEqual(got, want) || h.LastIndex != 50 || !bytes.Equal(dump(t, shared, 50), data) {
+		t.Fatal("a sharing restore differs from a plain one")
+	}
+	for i, e := range got {
+		_, cur, _ := current.KVSGet(nil, e.Key)
+		same := &cur.Value[0] == &e.Value[0]
+		if same != (i%2 == 0) {
+			t.Fatalf("%s: shares its value: %v, want %v", e.Key, same, i%2 == 0)
+		}
 	}
 }
 

@@ -111,6 +111,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	// One restore at a time: the FSM expects one built store.
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
+	defer tightenGCForRestore()()
 	b, err := state.NewBuilder(s.fsm.State())
 	if err != nil {
 		return err

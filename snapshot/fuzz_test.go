@@ -85,7 +85,7 @@ func FuzzReadState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got []testRecord
 		h, err := ReadState(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
-			got = append(got, testRecord{mt, rec})
+			got = append(got, kept(mt, rec))
 			return nil
 		})
 		if err != nil {
@@ -97,7 +97,7 @@ func FuzzReadState(f *testing.F) {
 		again := dumpBytes(t, h, got)
 		var back []testRecord
 		h2, err := ReadState(bytes.NewReader(again), func(mt structs.MessageType, rec interface{}) error {
-			back = append(back, testRecord{mt, rec})
+			back = append(back, kept(mt, rec))
 			return nil
 		})
 		if err != nil || h2 != h {
@@ -169,7 +169,7 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got []testRecord
 		meta, st, err := OpenStream(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
-			got = append(got, testRecord{mt, rec})
+			got = append(got, kept(mt, rec))
 			return nil
 		})
 		var state []byte

@@ -14,8 +14,8 @@ const (
 )
 
 // pipeline is a writer whose writes reach w from another goroutine, so
-// that a save runs on two cores: the caller's goroutine encodes and
-// hashes the state dump while this one compresses it and sends it out.
+// that a save runs on two cores: the caller's goroutine walks the state
+// and encodes it while this one hashes, compresses and sends it out.
 // Close must be called once, and returns the first error w gave.
 type pipeline struct {
 	full chan []byte

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sort"
 	"sync"
@@ -100,18 +99,21 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 		return fmt.Errorf("snapshot: write %s: %w", MetaName, err)
 	}
 	var pipe *pipeline
+	// Hashed on the pipeline's goroutine, which has less to do than the
+	// one that walks the state and encodes it.
+	stateSum := sha256.New()
 	probe := &probeWriter{open: func(method uint16) (io.Writer, error) {
 		// Creating state.bin closes meta.json's entry.
 		sw, err := create(StateName, method)
 		if err != nil {
 			return nil, err
 		}
-		pipe = newPipeline(sw)
+		pipe = newPipeline(io.MultiWriter(sw, stateSum))
 		return pipe, nil
 	}}
-	dw := &dumpWriter{w: probe, h: sha256.New(), limit: meta.Size}
+	dw := &dumpWriter{w: probe, limit: meta.Size}
 	// Records arrive a few hundred bytes at a time; batching them makes
-	// hashing, CRC and compression work on large blocks.
+	// the hand-over, hashing, CRC and compression work on large blocks.
 	db := bufio.NewWriterSize(dw, 64<<10)
 	err = dump(db)
 	if err == nil {
@@ -137,7 +139,7 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(cw, "%x  %s\n%x  %s\n", metaSum, MetaName, dw.h.Sum(nil), StateName); err != nil {
+	if _, err := fmt.Fprintf(cw, "%x  %s\n%x  %s\n", metaSum, MetaName, stateSum.Sum(nil), StateName); err != nil {
 		return fmt.Errorf("snapshot: write %s: %w", SumsName, err)
 	}
 	if err := zw.Close(); err != nil {
@@ -149,11 +151,10 @@ func Write(w io.Writer, meta *raft.SnapshotMeta, dump func(io.Writer) error) err
 	return nil
 }
 
-// dumpWriter passes the state dump on to its zip entry, hashing and
-// counting it, and refuses to go past the size meta.json announced.
+// dumpWriter passes the state dump on to its zip entry, counting it, and
+// refuses to go past the size meta.json announced.
 type dumpWriter struct {
 	w     io.Writer
-	h     hash.Hash
 	n     int64
 	limit int64
 	err   error
@@ -168,7 +169,6 @@ func (d *dumpWriter) Write(p []byte) (int, error) {
 		return 0, d.err
 	}
 	n, err := d.w.Write(p)
-	d.h.Write(p[:n])
 	d.n += int64(n)
 	if err != nil {
 		d.err = err

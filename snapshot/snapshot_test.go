@@ -193,12 +193,23 @@ func streamBytes(data []byte) (*raft.SnapshotMeta, []byte, error) {
 	return meta, state, nil
 }
 
+// kept copies what a test keeps of a record fn received: a KV entry's
+// Value views the reader's buffer.
+func kept(mt structs.MessageType, rec interface{}) testRecord {
+	if e, ok := rec.(*structs.DirEntry); ok {
+		c := *e
+		c.Value = bytes.Clone(e.Value)
+		rec = &c
+	}
+	return testRecord{mt, rec}
+}
+
 // readRecords decodes a whole dump into records.
 func readRecords(t testing.TB, r io.Reader) (structs.SnapshotHeader, []testRecord) {
 	t.Helper()
 	var got []testRecord
 	hdr, err := ReadState(r, func(mt structs.MessageType, rec interface{}) error {
-		got = append(got, testRecord{mt, rec})
+		got = append(got, kept(mt, rec))
 		return nil
 	})
 	if err != nil {

@@ -123,7 +123,9 @@ func HeaderSize(h structs.SnapshotHeader) (int64, error) {
 
 // ReadState decodes a whole state dump, calling fn (if not nil) with each
 // record, decoded into the value structs.NewSnapshotRecord gives for its
-// type. An unknown type, a record that does not decode, or trailing bytes
+// type. A KV entry's Value (in a *structs.DirEntry) may point into the
+// reader's buffer: it is valid only until fn returns, and fn must copy it
+// to keep it. An unknown type, a record that does not decode, or trailing bytes
 // fail with an error wrapping ErrCorrupt; a record over 64 MiB fails with
 // ErrTooLarge. An error from fn stops the read and is returned as it is;
 // so is a read error from r other than an end of input.
@@ -231,7 +233,8 @@ func readState(r io.Reader, fn recordFunc, mode readMode) (structs.SnapshotHeade
 			v.Set(reflect.Zero(v.Type()))
 		}
 		// Decoded values own their bytes (the decoder copies strings and
-		// byte slices out of raw), so raw may be consumed and reused.
+		// byte slices out of raw), except a KV entry's Value, which views
+		// raw: raw stays as it is until the next read, after fn.
 		if err := decodeRecord(dec, raw, rec); err != nil {
 			return hdr, corruptCause(err, "%s: %s does not decode", StateName, recordName(n, t, start))
 		}
@@ -251,13 +254,15 @@ func readState(r io.Reader, fn recordFunc, mode readMode) (structs.SnapshotHeade
 }
 
 // decodeRecord decodes a record: a KV entry as written by the encoder
-// without the codec's reflection, anything else with decodeValue.
+// without the codec's reflection, and with its Value viewing buf, since
+// most values are kept by no one, or are shared with the store a restore
+// replaces; anything else with decodeValue.
 func decodeRecord(dec *codec.Decoder, buf []byte, rec interface{}) error {
 	ent, ok := rec.(*structs.DirEntry)
 	if !ok {
 		return decodeValue(dec, buf, rec)
 	}
-	if ent.DecodeMsgpackCanonical(buf) {
+	if ent.DecodeMsgpackCanonicalView(buf) {
 		return nil
 	}
 	// The fast path may have written some fields; the codec leaves the

@@ -22,7 +22,8 @@ import (
 // returns it with a reader of state.bin. That reader checks everything
 // Read checks, on the way: entry names and order, sizes, CRCs, that every
 // record decodes (each one is passed to fn, if not nil, decoded into a
-// fresh value), then SHA256SUMS, the central directory and the end of
+// fresh value, except a KV entry's Value, valid only until fn returns, as
+// with ReadState), then SHA256SUMS, the central directory and the end of
 // the archive. It returns io.EOF only once all of that holds; any failure
 // is an error wrapping ErrCorrupt or ErrTooLarge, returned before the
 // last byte of state.bin is handed out, so that a consumer that stops at

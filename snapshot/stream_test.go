@@ -27,7 +27,7 @@ func TestStreamRoundTrip(t *testing.T) {
 		data, meta := writeArchive(t, recs)
 		var got []testRecord
 		smeta, st, err := OpenStream(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
-			got = append(got, testRecord{mt, rec})
+			got = append(got, kept(mt, rec))
 			return nil
 		})
 		if err != nil {

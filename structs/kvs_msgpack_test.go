@@ -108,6 +108,27 @@ func TestDirEntryMsgpackMatchesCodec(t *testing.T) {
 	}
 }
 
+// TestDirEntryMsgpackView: the view decode gives what the copying one
+// gives, with a Value that points into the input and cannot grow into it.
+func TestDirEntryMsgpackView(t *testing.T) {
+	for name, e := range dirEntryCases() {
+		b := e.AppendMsgpack(nil)
+		var copied, viewed DirEntry
+		if !copied.DecodeMsgpackCanonical(b) || !viewed.DecodeMsgpackCanonicalView(b) {
+			t.Fatalf("%s: refused", name)
+		}
+		if !reflect.DeepEqual(copied, viewed) {
+			t.Fatalf("%s: view %+v, copy %+v", name, brief(viewed), brief(copied))
+		}
+		if len(viewed.Value) == 0 {
+			continue
+		}
+		if &viewed.Value[0] != &b[len(b)-len(viewed.Value)] || cap(viewed.Value) != len(viewed.Value) {
+			t.Fatalf("%s: Value does not view the input's last bytes, capped", name)
+		}
+	}
+}
+
 func TestDirEntryMsgpackTruncated(t *testing.T) {
 	for name, e := range dirEntryCases() {
 		b := e.AppendMsgpack(nil)

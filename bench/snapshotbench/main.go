@@ -7,6 +7,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,6 +19,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -29,6 +31,9 @@ func main() {
 	keys := flag.Int("keys", 100000, "number of keys to load")
 	valueSize := flag.Int("value-size", 512, "bytes of random value per key")
 	workers := flag.Int("workers", 8, "concurrent /v1/txn writers")
+	text := flag.Bool("text", false, "text values (JSON-like words) instead of random bytes")
+	rounds := flag.Int("rounds", 3, "saves and restores to run; times are their medians, RSS their peak")
+	fresh := flag.Bool("fresh", true, "also restore into a freshly started agent, as a disaster recovery does")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "snapshotbench-")
@@ -40,7 +45,7 @@ func main() {
 	defer agent.Stop()
 
 	start := time.Now()
-	load(agent.HTTP, *keys, *valueSize, *workers)
+	load(agent.HTTP, *keys, *valueSize, *workers, *text)
 	loadTime := time.Since(start)
 	rssRest := agent.RSS().Total
 
@@ -49,12 +54,26 @@ func main() {
 	// against 0.4 s read into io.Discard).
 	var archive bytes.Buffer
 	archive.Grow(*keys * (*valueSize + 96))
-	save := measure(agent, func() phaseResult {
-		return saveSnapshot(agent.HTTP, &archive)
-	})
-	restore := measure(agent, func() phaseResult {
-		return restoreSnapshot(agent.HTTP, archive.Bytes())
-	})
+	// Every save before the first restore: a restored store, built in key
+	// order in one transaction, is faster to walk than one built by
+	// concurrent writers, as a live server's is.
+	var saves, restores []phaseResult
+	for i := 0; i < *rounds; i++ {
+		archive.Reset()
+		saves = append(saves, measure(agent, func() phaseResult {
+			return saveSnapshot(agent.HTTP, &archive)
+		}))
+	}
+	for i := 0; i < *rounds; i++ {
+		restores = append(restores, measure(agent, func() phaseResult {
+			return restoreSnapshot(agent.HTTP, archive.Bytes())
+		}))
+	}
+	save, restore := summary(saves), summary(restores)
+	var intoFresh phaseResult
+	if *fresh {
+		intoFresh = restoreIntoFresh(*bin, archive.Bytes())
+	}
 	shaMBps := sha256Throughput(256 << 20)
 
 	mb := func(n int) float64 { return float64(n) / 1e6 }
@@ -63,18 +82,28 @@ func main() {
 	fmt.Printf("keys                      %d x %d B values\n", *keys, *valueSize)
 	fmt.Printf("load via /v1/txn          %.0f keys/s (%s)\n", float64(*keys)/loadTime.Seconds(), loadTime.Round(time.Millisecond))
 	fmt.Printf("archive size              %.1f MB\n", mb(archive.Len()))
+	fmt.Printf("rounds                    %d (medians; RSS and disk: the worst round)\n", *rounds)
 	fmt.Printf("save                      %.1f MB/s (%s), first byte after %s\n", saveMBps, save.elapsed.Round(time.Millisecond), save.ttfb.Round(time.Microsecond))
 	fmt.Printf("restore                   %.1f MB/s (%s)\n", restoreMBps, restore.elapsed.Round(time.Millisecond))
 	fmt.Printf("server RSS at rest        %.1f MiB\n", float64(rssRest)/1024)
-	fmt.Printf("server peak RSS, save     %.1f MiB (+%.1f)\n", float64(save.peakRSS)/1024, float64(save.peakRSS-rssRest)/1024)
-	fmt.Printf("server peak RSS, restore  %.1f MiB (+%.1f)\n", float64(restore.peakRSS)/1024, float64(restore.peakRSS-rssRest)/1024)
+	fmt.Printf("server peak RSS, save     %.1f MiB (+%.1f over %.1f before it)\n", float64(save.peakRSS)/1024, float64(save.peakRSS-save.restRSS)/1024, float64(save.restRSS)/1024)
+	fmt.Printf("server peak RSS, restore  %.1f MiB (%.2f x %.1f before it)\n", float64(restore.peakRSS)/1024, float64(restore.peakRSS)/float64(restore.restRSS), float64(restore.restRSS)/1024)
+	if *fresh {
+		fmt.Printf("restore into fresh agent  %.1f MB/s (%s), peak RSS %.1f MiB (%.2f x the loaded agent at rest)\n",
+			mb(archive.Len())/intoFresh.elapsed.Seconds(), intoFresh.elapsed.Round(time.Millisecond),
+			float64(intoFresh.peakRSS)/1024, float64(intoFresh.peakRSS)/float64(rssRest))
+	}
+	stateSize := stateBinSize(archive.Bytes())
+	fmt.Printf("state.bin                 %.1f MB\n", mb(int(stateSize)))
+	fmt.Printf("disk written, save        %.1f MB\n", mb(int(save.written)))
+	fmt.Printf("disk written, restore     %.1f MB (%.2f x state.bin)\n", mb(int(restore.written)), float64(restore.written)/float64(stateSize))
 	fmt.Printf("Go SHA-256                %.0f MB/s\n", shaMBps)
 	fmt.Printf("save / SHA-256            %.3f\n", saveMBps/shaMBps)
 	fmt.Printf("restore / SHA-256         %.3f\n", restoreMBps/shaMBps)
 }
 
 // load writes keys in transactions of 64 from several workers.
-func load(base string, keys, valueSize, workers int) {
+func load(base string, keys, valueSize, workers int, text bool) {
 	const perTxn = 64
 	batches := make(chan int)
 	var wg sync.WaitGroup
@@ -86,7 +115,7 @@ func load(base string, keys, valueSize, workers int) {
 			for first := range batches {
 				var ops []map[string]interface{}
 				for k := first; k < first+perTxn && k < keys; k++ {
-					rand.Read(value)
+					fill(value, text)
 					ops = append(ops, map[string]interface{}{"KV": map[string]interface{}{
 						"Verb": "set", "Key": fmt.Sprintf("bench/%08d", k), "Value": base64.StdEncoding.EncodeToString(value),
 					}})
@@ -110,10 +139,64 @@ func load(base string, keys, valueSize, workers int) {
 	wg.Wait()
 }
 
+// words make text values: configuration-like JSON.
+var words = []string{`{"service":`, `"web"`, `"port":`, `8080,`, `"tags":`, `["primary",`, `"v2"],`, `"enabled":`, `true,`, `"weight":`, `10}`, ` `}
+
+// fill fills value with random bytes, or with random words.
+func fill(value []byte, text bool) {
+	if !text {
+		rand.Read(value)
+		return
+	}
+	var pick [1]byte
+	for i := 0; i < len(value); {
+		rand.Read(pick[:])
+		i += copy(value[i:], words[int(pick[0])%len(words)])
+	}
+}
+
 type phaseResult struct {
 	elapsed time.Duration
 	ttfb    time.Duration
-	peakRSS int64
+	// restRSS is the server's RSS just before the phase, peakRSS its
+	// peak during it.
+	restRSS, peakRSS int64
+	// written is what the server wrote to storage during the phase.
+	written int64
+}
+
+// restoreIntoFresh starts a second agent with an empty state and
+// restores archive into it.
+func restoreIntoFresh(bin string, archive []byte) phaseResult {
+	dir, err := os.MkdirTemp("", "snapshotbench-fresh-")
+	check(err)
+	defer os.RemoveAll(dir)
+	agent, err := agentproc.Start(bin, dir, "fresh")
+	check(err)
+	defer agent.Stop()
+	return measure(agent, func() phaseResult {
+		return restoreSnapshot(agent.HTTP, archive)
+	})
+}
+
+// summary is the median elapsed time and time to first byte of rs, with
+// the round of the largest RSS growth and the most disk written.
+func summary(rs []phaseResult) phaseResult {
+	median := func(d []time.Duration) time.Duration {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2]
+	}
+	var elapsed, ttfb []time.Duration
+	var s phaseResult
+	for _, r := range rs {
+		elapsed, ttfb = append(elapsed, r.elapsed), append(ttfb, r.ttfb)
+		if s.peakRSS == 0 || r.peakRSS-r.restRSS > s.peakRSS-s.restRSS {
+			s.restRSS, s.peakRSS = r.restRSS, r.peakRSS
+		}
+		s.written = max(s.written, r.written)
+	}
+	s.elapsed, s.ttfb = median(elapsed), median(ttfb)
+	return s
 }
 
 // measure runs fn while sampling the server's RSS every 2 ms.
@@ -136,7 +219,10 @@ func measure(agent *agentproc.Agent, fn func() phaseResult) phaseResult {
 			}
 		}
 	}()
+	rest, before := agent.RSS().Total, agent.DiskWritten()
 	r := fn()
+	r.restRSS = rest
+	r.written = agent.DiskWritten() - before
 	close(stop)
 	r.peakRSS = <-peak
 	return r
@@ -171,6 +257,19 @@ func restoreSnapshot(base string, archive []byte) phaseResult {
 		log.Fatalf("restore: status %d: %s", resp.StatusCode, body)
 	}
 	return phaseResult{elapsed: time.Since(start)}
+}
+
+// stateBinSize is the uncompressed size of the archive's state dump.
+func stateBinSize(archive []byte) int64 {
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	check(err)
+	for _, f := range zr.File {
+		if f.Name == "state.bin" {
+			return int64(f.UncompressedSize64)
+		}
+	}
+	log.Fatal("archive has no state.bin")
+	return 0
 }
 
 // sha256Throughput hashes n bytes and returns MB/s.

@@ -185,7 +185,9 @@ func NewBuilder(current *Store) (*Builder, error) {
 	return &Builder{s: s, rs: rs}, nil
 }
 
-// Record adds one dump record, as snapshot.ReadState decodes it.
+// Record adds one dump record, as snapshot.ReadState decodes it. The
+// builder keeps rec, but copies a KV entry's Value unless it shares the
+// current store's, so that Value may be a view of the caller's buffer.
 func (b *Builder) Record(t structs.MessageType, rec interface{}) error {
 	return b.rs.record(t, rec)
 }
@@ -250,7 +252,7 @@ func (rs *restorer) record(t structs.MessageType, rec interface{}) error {
 			if err := releaseOrphanLock(tx, t, rec); err != nil {
 				return err
 			}
-			rs.shareValue(t, rec)
+			rs.ownValue(t, rec)
 		}
 		return rs.into(d, rec)
 	}
@@ -260,22 +262,21 @@ func (rs *restorer) record(t structs.MessageType, rec interface{}) error {
 	return fmt.Errorf("state: restore: record type %s has no table", t)
 }
 
-// shareValue points a restored KV entry at the current store's copies of
-// its key and value when they are equal. Stored entries are never changed
-// in place, so sharing is safe.
-func (rs *restorer) shareValue(t structs.MessageType, ent *structs.DirEntry) {
-	if rs.current == nil || t != structs.KVSRequestType {
-		return
+// ownValue gives a restored KV entry a Value of its own: the current
+// store's copy when key and value are the same there (stored entries are
+// never changed in place, so sharing is safe), else a copy.
+func (rs *restorer) ownValue(t structs.MessageType, ent *structs.DirEntry) {
+	if t == structs.KVSRequestType && rs.current != nil {
+		if row, err := rs.current.First(tableKVs, "id", ent.Key); err == nil && row != nil {
+			old := row.(*structs.DirEntry)
+			ent.Key = old.Key
+			if bytes.Equal(old.Value, ent.Value) && (old.Value == nil) == (ent.Value == nil) {
+				ent.Value = old.Value
+				return
+			}
+		}
 	}
-	row, err := rs.current.First(tableKVs, "id", ent.Key)
-	if err != nil || row == nil {
-		return
-	}
-	old := row.(*structs.DirEntry)
-	ent.Key = old.Key
-	if bytes.Equal(old.Value, ent.Value) && (old.Value == nil) == (ent.Value == nil) {
-		ent.Value = old.Value
-	}
+	ent.Value = bytes.Clone(ent.Value)
 }
 
 // releaseOrphanLock frees a KV entry of a dump whose lock holder is not

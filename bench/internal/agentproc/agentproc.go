@@ -175,6 +175,22 @@ func (a *Agent) RSS() RSS {
 	return r
 }
 
+// DiskWritten is the number of bytes the agent has caused to be written
+// to storage (write_bytes in /proc/PID/io); zero where there is no /proc.
+func (a *Agent) DiskWritten() int64 {
+	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", a.PID()))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(buf), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -5,15 +5,15 @@ import (
 	"testing"
 )
 
-// TestTightenGCForRestore: a restore tightens the collector's target to
-// restoreGCPercent and puts the configured one back; a tighter target, or
-// a collector turned off, stays as it is.
-func TestTightenGCForRestore(t *testing.T) {
+// TestSetGCPercentAtMost: a restore tightens the collector's target and
+// puts the configured one back; a tighter target, or a collector turned
+// off, stays as it is.
+func TestSetGCPercentAtMost(t *testing.T) {
 	orig := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(orig)
 	for _, configured := range []int{100, 400, 10, -1} {
 		debug.SetGCPercent(configured)
-		undo := tightenGCForRestore()
+		undo := setGCPercentAtMost(restoreGCPercent)
 		want := min(configured, restoreGCPercent)
 		if got := debug.SetGCPercent(-1); got != want {
 			t.Errorf("GOGC=%d: %d during the restore, want %d", configured, got, want)

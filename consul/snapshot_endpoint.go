@@ -111,7 +111,6 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	// One restore at a time: the FSM expects one built store.
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
-	defer tightenGCForRestore()()
 	b, err := state.NewBuilder(s.fsm.State())
 	if err != nil {
 		return err
@@ -129,6 +128,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	}
 	// Runs before the discard: it ends the goroutine that fills b.
 	defer st.Close()
+	defer s.tightenGCForRestore(meta.Size)()
 	s.fsm.expectRestore(&builtStore{b: b, stream: st})
 	err = s.raft.Restore(meta, st, 0)
 	s.fsm.expectRestore(nil)

@@ -178,7 +178,7 @@ func NewBuilder(current *Store) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs := &restorer{tx: s.db.Txn(true), sizes: make(map[string]int64)}
+	rs := &restorer{tx: s.db.Txn(true), sizes: make(map[string]int64), maxID: make(map[string]string)}
 	if current != nil {
 		rs.current = current.db.Txn(false)
 	}
@@ -214,8 +214,16 @@ type restorer struct {
 	tx    *memdb.Txn
 	sizes map[string]int64
 	// current is a view of the store being replaced, to share values
-	// with; nil for none.
-	current *memdb.Txn
+	// with; nil for none. currentKVs walks its KV entries in key order,
+	// the order of a dump, currentKV being the next one.
+	current    *memdb.Txn
+	currentKVs memdb.ResultIterator
+	currentKV  *structs.DirEntry
+	walked     string // the greatest key looked for so far
+	// maxID is the greatest primary key restored so far in each table:
+	// a dump holds each table in key order, so a record past it cannot
+	// replace an earlier one, and needs no lookup.
+	maxID map[string]string
 }
 
 // insert inserts a dump record in place of old.
@@ -266,9 +274,8 @@ func (rs *restorer) record(t structs.MessageType, rec interface{}) error {
 // store's copy when key and value are the same there (stored entries are
 // never changed in place, so sharing is safe), else a copy.
 func (rs *restorer) ownValue(t structs.MessageType, ent *structs.DirEntry) {
-	if t == structs.KVSRequestType && rs.current != nil {
-		if row, err := rs.current.First(tableKVs, "id", ent.Key); err == nil && row != nil {
-			old := row.(*structs.DirEntry)
+	if t == structs.KVSRequestType {
+		if old := rs.currentEntry(ent.Key); old != nil {
 			ent.Key = old.Key
 			if bytes.Equal(old.Value, ent.Value) && (old.Value == nil) == (ent.Value == nil) {
 				ent.Value = old.Value
@@ -277,6 +284,37 @@ func (rs *restorer) ownValue(t structs.MessageType, ent *structs.DirEntry) {
 		}
 	}
 	ent.Value = bytes.Clone(ent.Value)
+}
+
+// currentEntry is the current store's KV entry for key, nil if none.
+// Keys in ascending order, as a dump gives them, are found by walking the
+// current entries alongside; a key out of order by a lookup.
+func (rs *restorer) currentEntry(key string) *structs.DirEntry {
+	switch {
+	case rs.current == nil:
+		return nil
+	case key < rs.walked:
+		row, err := rs.current.First(tableKVs, "id", key)
+		if err != nil || row == nil {
+			return nil
+		}
+		return row.(*structs.DirEntry)
+	case rs.currentKVs == nil:
+		it, err := rs.current.Get(tableKVs, "id")
+		if err != nil {
+			return nil
+		}
+		rs.currentKVs = it
+		rs.currentKV, _ = it.Next().(*structs.DirEntry)
+	}
+	rs.walked = key
+	for rs.currentKV != nil && rs.currentKV.Key < key {
+		rs.currentKV, _ = rs.currentKVs.Next().(*structs.DirEntry)
+	}
+	if rs.currentKV != nil && rs.currentKV.Key == key {
+		return rs.currentKV
+	}
+	return nil
 }
 
 // releaseOrphanLock frees a KV entry of a dump whose lock holder is not
@@ -313,9 +351,15 @@ func (rs *restorer) into(d dumpedTable, rec interface{}) error {
 			}
 		}
 	}
-	old, err := tx.First(d.table, "id", d.id(rec))
-	if err != nil {
-		return fmt.Errorf("state: restore %s: %w", d.table, err)
+	id := d.id(rec)
+	var old interface{}
+	if last, seen := rs.maxID[d.table]; seen && id <= last {
+		var err error
+		if old, err = tx.First(d.table, "id", id); err != nil {
+			return fmt.Errorf("state: restore %s: %w", d.table, err)
+		}
+	} else {
+		rs.maxID[d.table] = id
 	}
 	return rs.insert(d.table, old, rec)
 }

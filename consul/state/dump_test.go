@@ -136,48 +136,91 @@ func TestRestoreRoundTrip(t *testing.T) {
 
 // TestRestoreSharesUnchangedValues: a store built beside the current one
 // takes the current copy of every value that did not change, and only
-// those; what it holds is what a plain restore gives.
+// those, whether the dump holds its keys in order or not; what it holds
+// is what a plain restore gives.
 func TestRestoreSharesUnchangedValues(t *testing.T) {
 	archived := testStore(t)
 	current := testStore(t)
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 60; i++ {
 		key := fmt.Sprintf("k/%02d", i)
 		set(t, archived, uint64(i+1), key, fmt.Sprintf("value %d", i))
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
 			set(t, current, uint64(i+1), key, fmt.Sprintf("value %d", i))
-		} else {
+		case 1:
 			set(t, current, uint64(i+1), key, "changed since")
 		}
 	}
-	data := dump(t, archived, 50)
-	b, err := NewBuilder(current)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := snapshot.ReadState(bytes.NewReader(data), b.Record)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := b.Store()
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, _, err := Restore(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, got, _ := shared.KVSList(nil, "")
-	_, want, _ := plain.KVSList(nil, "")
-	if !reflect.DeepEqual(got, want) || h.LastIndex != 50 || !bytes.Equal(dump(t, shared, 50), data) {
-		t.Fatal("a sharing restore differs from a plain one")
-	}
-	for i, e := range got {
-		_, cur, _ := current.KVSGet(nil, e.Key)
-		same := &cur.Value[0] == &e.Value[0]
-		if same != (i%2 == 0) {
-			t.Fatalf("%s: shares its value: %v, want %v", e.Key, same, i%2 == 0)
+	set(t, current, 99, "z/only/here", "current")
+	inOrder := dump(t, archived, 60)
+	for name, data := range map[string][]byte{"in order": inOrder, "reversed": reversedDump(t, inOrder)} {
+		b, err := NewBuilder(current)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snapshot.ReadState(bytes.NewReader(data), b.Record); err != nil {
+			t.Fatal(err)
+		}
+		shared, err := b.Store()
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _, err := Restore(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, _ := shared.KVSList(nil, "")
+		_, want, _ := plain.KVSList(nil, "")
+		if !reflect.DeepEqual(got, want) || len(got) != 60 {
+			t.Fatalf("%s: a sharing restore differs from a plain one", name)
+		}
+		for i, e := range got {
+			_, cur, _ := current.KVSGet(nil, e.Key)
+			same := cur != nil && &cur.Value[0] == &e.Value[0]
+			if same != (i%3 == 0) {
+				t.Fatalf("%s: %s shares its value: %v, want %v", name, e.Key, same, i%3 == 0)
+			}
 		}
 	}
+}
+
+// reversedDump is dump data with its KV records in reverse order.
+func reversedDump(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var kvs []*structs.DirEntry
+	var others []func(*snapshot.StateEncoder) error
+	h, err := snapshot.ReadState(bytes.NewReader(data), func(mt structs.MessageType, rec interface{}) error {
+		if e, ok := rec.(*structs.DirEntry); ok {
+			// Its Value views the reader's buffer.
+			c := *e
+			c.Value = bytes.Clone(e.Value)
+			if rec = &c; mt == structs.KVSRequestType {
+				kvs = append(kvs, &c)
+				return nil
+			}
+		}
+		others = append(others, func(enc *snapshot.StateEncoder) error { return enc.Record(mt, rec) })
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc, err := snapshot.NewStateEncoder(&buf, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(kvs) - 1; i >= 0; i-- {
+		if err := enc.Record(structs.KVSRequestType, kvs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, write := range others {
+		if err := write(enc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
 }
 
 func TestSnapshotIsPointInTime(t *testing.T) {

@@ -1,6 +1,9 @@
 package consul
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"sync"
+)
 
 // restoreGCPercent is the garbage collector's target while a restore
 // builds the new state beside a current one of comparable size: a
@@ -28,12 +31,35 @@ func (s *Server) tightenGCForRestore(incoming int64) (undo func()) {
 	return setGCPercentAtMost(restoreGCPercent)
 }
 
+// gcTarget counts the restores holding the GC target down: the target
+// is process-wide, and servers sharing a process (as in tests) may
+// restore at once; the first lowers it, the last puts it back.
+var gcTarget struct {
+	sync.Mutex
+	holders int
+	prev    int
+}
+
 // setGCPercentAtMost lowers the GC target to percent unless it is lower
 // already or off, and returns the function that restores it.
 func setGCPercentAtMost(percent int) (undo func()) {
-	prev := debug.SetGCPercent(percent)
-	if prev < percent {
-		debug.SetGCPercent(prev)
+	gcTarget.Lock()
+	defer gcTarget.Unlock()
+	if gcTarget.holders == 0 {
+		gcTarget.prev = debug.SetGCPercent(percent)
+		if gcTarget.prev < percent {
+			debug.SetGCPercent(gcTarget.prev)
+		}
 	}
-	return func() { debug.SetGCPercent(prev) }
+	gcTarget.holders++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			gcTarget.Lock()
+			defer gcTarget.Unlock()
+			if gcTarget.holders--; gcTarget.holders == 0 {
+				debug.SetGCPercent(gcTarget.prev)
+			}
+		})
+	}
 }

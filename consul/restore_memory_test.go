@@ -25,3 +25,21 @@ func TestSetGCPercentAtMost(t *testing.T) {
 		}
 	}
 }
+
+// TestSetGCPercentAtMostOverlapping: restores that overlap, in any order
+// of ending, leave the configured target in place once all have ended.
+func TestSetGCPercentAtMostOverlapping(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	first := setGCPercentAtMost(restoreGCPercent)
+	second := setGCPercentAtMost(restoreGCPercent)
+	first()
+	first()
+	if got := debug.SetGCPercent(restoreGCPercent); got != restoreGCPercent {
+		t.Fatalf("target %d while a restore still runs", got)
+	}
+	second()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("target %d after both restores, want 100", got)
+	}
+}

@@ -36,10 +36,33 @@ type fsm struct {
 }
 
 // builtStore is a store being built from the state dump that stream
-// reads.
+// reads. done is closed once the stream ended cleanly: the whole archive
+// checked out and every record is in the store.
 type builtStore struct {
 	b      *state.Builder
 	stream *snapshot.StateStream
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Read passes the stream on to Raft, closing done at its clean end.
+func (b *builtStore) Read(p []byte) (int, error) {
+	n, err := b.stream.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { close(b.done) })
+	}
+	return n, err
+}
+
+// complete tells whether the stream ended cleanly; safe from any
+// goroutine.
+func (b *builtStore) complete() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func newFSM(logger hclog.Logger) (*fsm, error) {
@@ -114,8 +137,9 @@ func (f *fsm) Restore(r io.ReadCloser) error {
 
 // expectRestore hands the FSM the store a user restore is building from
 // the upload while Raft copies it; nil withdraws it. Raft calls Restore
-// with its copy right after, on success, and nothing else can restore in
-// between: Raft's main loop is busy with the user restore.
+// with its copy right after a clean end of the stream. Any other Restore
+// meanwhile (a snapshot installed by a new leader before Raft took up the
+// user restore) finds the stream unfinished and leaves the store alone.
 func (f *fsm) expectRestore(b *builtStore) {
 	f.builtMu.Lock()
 	defer f.builtMu.Unlock()
@@ -127,7 +151,11 @@ func (f *fsm) expectRestore(b *builtStore) {
 func (f *fsm) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
 	f.builtMu.Lock()
 	built := f.built
-	f.built = nil
+	if built != nil && built.complete() {
+		f.built = nil
+	} else {
+		built = nil
+	}
 	f.builtMu.Unlock()
 	if built == nil {
 		return state.Restore(r)

@@ -129,8 +129,15 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	// Runs before the discard: it ends the goroutine that fills b.
 	defer st.Close()
 	defer s.tightenGCForRestore(meta.Size)()
-	s.fsm.expectRestore(&builtStore{b: b, stream: st})
-	err = s.raft.Restore(meta, st, 0)
+	// Raft answers the writes in flight when a restore starts with an
+	// error, though they may still commit; the barrier lets them finish
+	// first, since a bad upload leaves them in place.
+	if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
+		return fmt.Errorf("snapshot: barrier before restore: %w", err)
+	}
+	built := &builtStore{b: b, stream: st, done: make(chan struct{})}
+	s.fsm.expectRestore(built)
+	err = s.raft.Restore(meta, built, 0)
 	s.fsm.expectRestore(nil)
 	if err != nil {
 		if serr := st.Err(); serr != nil {

@@ -296,6 +296,7 @@ const (
 type streamEntry struct {
 	s      *zipStream
 	name   string
+	flags  uint16
 	method uint16
 	offset int64 // of the local header
 	start  int64 // of the data
@@ -326,7 +327,7 @@ func (s *zipStream) openEntry(name string, limit, storedSize int64) (*streamEntr
 	if binary.LittleEndian.Uint32(h[0:]) != localHeaderSig {
 		return nil, corruptf("no local header at offset %d, where %s should start (entries must come in the order %s, %s, %s)", e.offset, name, MetaName, StateName, SumsName)
 	}
-	flags := binary.LittleEndian.Uint16(h[6:])
+	e.flags = binary.LittleEndian.Uint16(h[6:])
 	e.method = binary.LittleEndian.Uint16(h[8:])
 	e.crc = binary.LittleEndian.Uint32(h[14:])
 	e.csize = uint64(binary.LittleEndian.Uint32(h[18:]))
@@ -339,10 +340,10 @@ func (s *zipStream) openEntry(name string, limit, storedSize int64) (*streamEntr
 	if string(got) != name {
 		return nil, corruptf("entry %q at offset %d, where %s should be (entries must come in the order %s, %s, %s)", got, e.offset, name, MetaName, StateName, SumsName)
 	}
-	if flags&flagEncrypted != 0 {
+	if e.flags&flagEncrypted != 0 {
 		return nil, corruptf("%s: encrypted", name)
 	}
-	e.sized = flags&flagDataDescriptor == 0
+	e.sized = e.flags&flagDataDescriptor == 0
 	if e.sized {
 		if err := readZip64Sizes(nameAndExtra[len(got):], &e.usize, &e.csize, nil); err != nil {
 			return nil, corruptCause(err, "%s: local header", name)
@@ -359,7 +360,10 @@ func (s *zipStream) openEntry(name string, limit, storedSize int64) (*streamEntr
 	case zip.Store:
 		size := storedSize
 		if e.sized {
-			size = int64(e.csize)
+			if e.csize != e.usize {
+				return nil, corruptf("%s: stored, but its local header gives %d bytes of data for %d bytes", name, e.csize, e.usize)
+			}
+			size = int64(e.usize)
 		}
 		if size < 0 {
 			return nil, corruptf("%s: stored without its size in the local header; a streamed restore cannot find its end", name)
@@ -541,6 +545,7 @@ func (s *zipStream) readCentralHeader(e *streamEntry) error {
 		CreatorVersion: binary.LittleEndian.Uint16(h[4:]),
 		ExternalAttrs:  binary.LittleEndian.Uint32(h[38:]),
 	}
+	flags := binary.LittleEndian.Uint16(h[8:])
 	method := binary.LittleEndian.Uint16(h[10:])
 	crc := binary.LittleEndian.Uint32(h[16:])
 	csize := uint64(binary.LittleEndian.Uint32(h[20:]))
@@ -556,6 +561,10 @@ func (s *zipStream) readCentralHeader(e *streamEntry) error {
 		return corruptf("entry %q is a directory", fh.Name)
 	case method != e.method:
 		return corruptf("local header of %q says method %d, the central directory %d", e.name, e.method, method)
+	case flags&(flagEncrypted|flagDataDescriptor) != e.flags&(flagEncrypted|flagDataDescriptor):
+		// Readers that go by the central directory would look for a data
+		// descriptor where there is none, or miss one.
+		return corruptf("local header of %q says flags %#x, the central directory %#x", e.name, e.flags, flags)
 	case crc != e.crc || csize != e.csize || usize != e.usize:
 		return corruptf("%s disagrees with the entry's CRC or sizes", what)
 	case offset != uint64(e.offset):
@@ -583,7 +592,8 @@ func (s *zipStream) readEnd(dirAt, dirSize uint64) error {
 		switch {
 		case binary.LittleEndian.Uint64(z[4:]) != end64Len-12:
 			return corruptf("the zip64 end of the central directory has an unexpected size")
-		case binary.LittleEndian.Uint32(z[16:]) != 0 || binary.LittleEndian.Uint32(z[20:]) != 0:
+		case binary.LittleEndian.Uint32(z[16:]) != 0 || binary.LittleEndian.Uint32(z[20:]) != 0 ||
+			binary.LittleEndian.Uint32(loc[4:]) != 0 || binary.LittleEndian.Uint32(loc[16:]) != 1:
 			return corruptf("the archive spans several disks")
 		case binary.LittleEndian.Uint64(z[24:]) != entries || binary.LittleEndian.Uint64(z[32:]) != entries ||
 			binary.LittleEndian.Uint64(z[40:]) != dirSize || binary.LittleEndian.Uint64(z[48:]) != dirAt:
@@ -591,28 +601,35 @@ func (s *zipStream) readEnd(dirAt, dirSize uint64) error {
 		case binary.LittleEndian.Uint32(loc) != end64LocatorSig || binary.LittleEndian.Uint64(loc[8:]) != end64At:
 			return corruptf("the zip64 end of the central directory has no valid locator")
 		}
+		// The record below then holds saturated values, as Go's writer
+		// puts them: readers take the zip64 record only when they see
+		// those.
+		entries, dirSize, dirAt = uint16max, uint32max, uint32max
 	}
 	var e [endLen]byte
 	if _, err := io.ReadFull(s.br, e[:]); err != nil {
 		return s.readErr(err, "the end of the central directory")
 	}
-	// With a zip64 record, a field here may hold its saturated value.
-	agrees := func(got, want, saturated uint64) bool { return got == want || zip64 && got == saturated }
-	commentLen := int(binary.LittleEndian.Uint16(e[20:]))
+	fieldsAgree := uint64(binary.LittleEndian.Uint16(e[8:])) == entries && uint64(binary.LittleEndian.Uint16(e[10:])) == entries &&
+		uint64(binary.LittleEndian.Uint32(e[12:])) == dirSize && uint64(binary.LittleEndian.Uint32(e[16:])) == dirAt
 	switch {
 	case binary.LittleEndian.Uint32(e[0:]) != endSig:
 		return corruptf("no end of central directory record after the central directory")
 	case binary.LittleEndian.Uint16(e[4:]) != 0 || binary.LittleEndian.Uint16(e[6:]) != 0:
 		return corruptf("the archive spans several disks")
-	case !agrees(uint64(binary.LittleEndian.Uint16(e[8:])), entries, uint16max) ||
-		!agrees(uint64(binary.LittleEndian.Uint16(e[10:])), entries, uint16max):
-		return corruptf("the end of the central directory counts %d entries, the archive has %d", binary.LittleEndian.Uint16(e[10:]), entries)
-	case !agrees(uint64(binary.LittleEndian.Uint32(e[12:])), dirSize, uint32max) ||
-		!agrees(uint64(binary.LittleEndian.Uint32(e[16:])), dirAt, uint32max):
-		return corruptf("the end of the central directory disagrees with where the central directory is")
+	case !fieldsAgree && zip64:
+		return corruptf("the end of the central directory record of a zip64 archive must hold saturated counts, size and offset")
+	case !fieldsAgree:
+		return corruptf("the end of the central directory disagrees with the central directory (%d entries at offset %d, %d bytes)", entries, dirAt, dirSize)
 	}
-	if _, err := s.br.Discard(commentLen); err != nil {
+	comment := make([]byte, binary.LittleEndian.Uint16(e[20:]))
+	if _, err := io.ReadFull(s.br, comment); err != nil {
 		return s.readErr(err, "the archive comment")
+	}
+	// Readers find the end record by searching backwards from the end of
+	// the file: one inside the comment would be taken for the real one.
+	if bytes.Contains(comment, []byte("PK\x05\x06")) {
+		return corruptf("the archive comment holds an end of central directory record")
 	}
 	return nil
 }

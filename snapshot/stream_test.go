@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -244,4 +245,88 @@ func TestStreamErrors(t *testing.T) {
 	if _, err := st.Read(make([]byte, 10)); err == nil {
 		t.Fatal("read after close succeeded")
 	}
+}
+
+// withZip64End inserts a zip64 end of central directory record and its
+// locator (with totalDisks) before the end record of data, and saturates
+// the end record's fields as sat says: entries, size, offset.
+func withZip64End(t *testing.T, data []byte, totalDisks uint32, sat [3]bool) []byte {
+	t.Helper()
+	end := bytes.LastIndex(data, []byte("PK\x05\x06"))
+	dirSize := binary.LittleEndian.Uint32(data[end+12:])
+	dirAt := binary.LittleEndian.Uint32(data[end+16:])
+	z := make([]byte, end64Len+end64LocatorLen)
+	binary.LittleEndian.PutUint32(z[0:], end64Sig)
+	binary.LittleEndian.PutUint64(z[4:], end64Len-12)
+	binary.LittleEndian.PutUint64(z[24:], 3)
+	binary.LittleEndian.PutUint64(z[32:], 3)
+	binary.LittleEndian.PutUint64(z[40:], uint64(dirSize))
+	binary.LittleEndian.PutUint64(z[48:], uint64(dirAt))
+	binary.LittleEndian.PutUint32(z[56:], end64LocatorSig)
+	binary.LittleEndian.PutUint64(z[64:], uint64(end))
+	binary.LittleEndian.PutUint32(z[72:], totalDisks)
+	tail := bytes.Clone(data[end:])
+	if sat[0] {
+		binary.LittleEndian.PutUint16(tail[8:], uint16max)
+		binary.LittleEndian.PutUint16(tail[10:], uint16max)
+	}
+	if sat[1] {
+		binary.LittleEndian.PutUint32(tail[12:], uint32max)
+	}
+	if sat[2] {
+		binary.LittleEndian.PutUint32(tail[16:], uint32max)
+	}
+	return append(append(bytes.Clone(data[:end]), z...), tail...)
+}
+
+// TestStreamRefusesWhatReadRefuses: archives that the stream, parsing
+// front to back, could read differently from a reader that goes by the
+// central directory (archive/zip): each is refused by both.
+func TestStreamRefusesWhatReadRefuses(t *testing.T) {
+	data, _ := writeArchive(t, makeRecords(rand.New(rand.NewPCG(14, 14)), 5))
+	end := bytes.LastIndex(data, []byte("PK\x05\x06"))
+
+	fakeEnd := append([]byte("PK\x05\x06"), make([]byte, 18)...)
+	withComment := append(bytes.Clone(data), fakeEnd...)
+	binary.LittleEndian.PutUint16(withComment[end+20:], uint16(len(fakeEnd)))
+
+	noDescriptor := bytes.Clone(data)
+	at := centralHeader(t, noDescriptor, MetaName) + 8
+	binary.LittleEndian.PutUint16(noDescriptor[at:], binary.LittleEndian.Uint16(noDescriptor[at:])&^flagDataDescriptor)
+
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"an end record in the comment", withComment, "comment"},
+		{"zip64 locator counting no disk", withZip64End(t, data, 0, [3]bool{true, true, true}), "disks"},
+		{"zip64 with only the size saturated", withZip64End(t, data, 1, [3]bool{false, true, false}), "saturated"},
+		{"central directory without the data descriptor flag", noDescriptor, "flags"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := streamBytes(tc.data)
+			wantErr(t, err, ErrCorrupt, tc.want)
+			if verifyBytes(t, tc.data) == nil {
+				t.Log("Verify accepts it; the stream is stricter")
+			}
+		})
+	}
+	// A zip64 end as Go's writer puts it, every field saturated, is read.
+	if _, _, err := streamBytes(withZip64End(t, data, 1, [3]bool{true, true, true})); err != nil {
+		t.Fatalf("zip64 end: %v", err)
+	}
+	if err := verifyBytes(t, withZip64End(t, data, 1, [3]bool{true, true, true})); err != nil {
+		t.Fatalf("zip64 end, Verify: %v", err)
+	}
+}
+
+// TestStreamStoredSizes: a stored entry whose local header gives other
+// sizes for its data and its contents is refused.
+func TestStreamStoredSizes(t *testing.T) {
+	data := sizedArchive(t, zip.Store)
+	binary.LittleEndian.PutUint32(data[18:], binary.LittleEndian.Uint32(data[18:])+10)
+	_, _, err := streamBytes(data)
+	wantErr(t, err, ErrCorrupt, "meta.json", "stored")
+	verifyBytes(t, data)
 }

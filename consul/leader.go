@@ -28,7 +28,7 @@ func (s *Server) monitorLeadership(notifyCh <-chan bool) {
 // yet, and reads served before then would miss acknowledged writes.
 func (s *Server) establishLeadership(notifyCh <-chan bool) {
 	for {
-		err := s.raftWait(s.raft.Barrier(barrierTimeout), 0)
+		err := s.barrier()
 		if err == nil {
 			s.readyForReads.Store(true)
 			s.logger.Info("leadership established")

@@ -12,6 +12,14 @@ import (
 // when the server began to shut down.
 var errShuttingDown = errors.New("server is shutting down")
 
+// barrierTimeout bounds the wait for every committed write to be applied.
+const barrierTimeout = 30 * time.Second
+
+// barrier waits until every write committed so far is applied to the FSM.
+func (s *Server) barrier() error {
+	return s.raftWait(s.raft.Barrier(barrierTimeout), 0)
+}
+
 // raftWait waits for a Raft future, but not past the start of shutdown
 // nor, when timeout > 0, past timeout. raft leaves some futures forever
 // unanswered when it shuts down (applies and verifies queued or in the

@@ -13,10 +13,6 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// barrierTimeout bounds the wait for every committed write to be applied
-// before a save or after a restore.
-const barrierTimeout = 30 * time.Second
-
 // SnapshotRPC serves one snapshot stream. A save writes the archive to the
 // writer replyFn returns; a restore reads the archive from in. replyFn is
 // called once, before any archive byte is written, and only on success
@@ -56,7 +52,7 @@ func (s *Server) snapshotSave(stale bool, replyFn structs.SnapshotReplyFunc) err
 	// The barrier makes the view include every write acknowledged before
 	// this request; a stale save serves whatever this server has.
 	if !stale {
-		if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
+		if err := s.barrier(); err != nil {
 			return fmt.Errorf("snapshot: barrier: %w", err)
 		}
 	}
@@ -132,7 +128,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	// Raft answers the writes in flight when a restore starts with an
 	// error, though they may still commit; the barrier lets them finish
 	// first, since a bad upload leaves them in place.
-	if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
+	if err := s.barrier(); err != nil {
 		return fmt.Errorf("snapshot: barrier before restore: %w", err)
 	}
 	built := &builtStore{b: b, stream: st, done: make(chan struct{})}
@@ -145,7 +141,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 		}
 		return fmt.Errorf("snapshot: raft restore: %w", err)
 	}
-	if err := s.raftWait(s.raft.Barrier(barrierTimeout), 0); err != nil {
+	if err := s.barrier(); err != nil {
 		return fmt.Errorf("snapshot: barrier after restore: %w", err)
 	}
 	// Leader duties that depend on the state run again on the new state.

@@ -36,13 +36,8 @@ func main() {
 	fresh := flag.Bool("fresh", true, "also restore into a freshly started agent, as a disaster recovery does")
 	flag.Parse()
 
-	dir, err := os.MkdirTemp("", "snapshotbench-")
-	check(err)
-	defer os.RemoveAll(dir)
-
-	agent, err := agentproc.Start(*bin, dir, "bench")
-	check(err)
-	defer agent.Stop()
+	agent, stop := startAgent(*bin, "bench")
+	defer stop()
 
 	start := time.Now()
 	load(agent.HTTP, *keys, *valueSize, *workers, *text)
@@ -165,15 +160,27 @@ type phaseResult struct {
 	written int64
 }
 
+// startAgent starts an agent named name with its data in a new temp dir;
+// stop stops it and removes the dir.
+func startAgent(bin, name string) (agent *agentproc.Agent, stop func()) {
+	dir, err := os.MkdirTemp("", "snapshotbench-"+name+"-")
+	check(err)
+	agent, err = agentproc.Start(bin, dir, name)
+	if err != nil {
+		os.RemoveAll(dir)
+		log.Fatal(err)
+	}
+	return agent, func() {
+		agent.Stop()
+		os.RemoveAll(dir)
+	}
+}
+
 // restoreIntoFresh starts a second agent with an empty state and
 // restores archive into it.
 func restoreIntoFresh(bin string, archive []byte) phaseResult {
-	dir, err := os.MkdirTemp("", "snapshotbench-fresh-")
-	check(err)
-	defer os.RemoveAll(dir)
-	agent, err := agentproc.Start(bin, dir, "fresh")
-	check(err)
-	defer agent.Stop()
+	agent, stop := startAgent(bin, "fresh")
+	defer stop()
 	return measure(agent, func() phaseResult {
 		return restoreSnapshot(agent.HTTP, archive)
 	})

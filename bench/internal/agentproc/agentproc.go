@@ -152,43 +152,31 @@ type RSS struct {
 // RSS reads the agent's resident set size; it is zero once the agent
 // has ended, or where there is no /proc.
 func (a *Agent) RSS() RSS {
-	var r RSS
-	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.PID()))
-	if err != nil {
-		return r
-	}
-	for _, line := range strings.Split(string(buf), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		n, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			r.Total = n
-		case "RssAnon:":
-			r.Anon = n
-		case "RssFile:":
-			r.File = n
-		}
-	}
-	return r
+	v := a.procValues("status")
+	return RSS{Total: v["VmRSS"], Anon: v["RssAnon"], File: v["RssFile"]}
 }
 
 // DiskWritten is the number of bytes the agent has caused to be written
 // to storage (write_bytes in /proc/PID/io); zero where there is no /proc.
 func (a *Agent) DiskWritten() int64 {
-	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", a.PID()))
+	return a.procValues("io")["write_bytes"]
+}
+
+// procValues reads the `key: number [unit]` lines of /proc/PID/name;
+// empty once the agent has ended, or where there is no /proc.
+func (a *Agent) procValues(name string) map[string]int64 {
+	buf, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", a.PID(), name))
 	if err != nil {
-		return 0
+		return nil
 	}
+	values := make(map[string]int64)
 	for _, line := range strings.Split(string(buf), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
+		key, rest, ok := strings.Cut(line, ":")
+		if f := strings.Fields(rest); ok && len(f) > 0 {
+			values[key], _ = strconv.ParseInt(f[0], 10, 64)
 		}
 	}
-	return 0
+	return values
 }
 
 func freePort() (int, error) {

@@ -9,6 +9,10 @@ import (
 	"github.com/consulcompat/consul/structs"
 )
 
+// redactedToken replaces a secret (a token's SecretID, a prepared query's
+// Token) for callers who may not see it: those without acl = "write".
+const redactedToken = "<hidden>"
+
 // anonymousSecret is the secret of the anonymous token, Consul's value.
 const anonymousSecret = "anonymous"
 
@@ -117,12 +121,18 @@ func (s *Server) buildAuthorizer(store *state.Store, secret string) (acl.Authori
 // authorize resolves secret and checks allowed on what it may do; a
 // refusal is ErrPermissionDenied. With ACLs off everything is allowed.
 func (s *Server) authorize(secret string, allowed func(acl.Authorizer) bool) error {
+	_, err := s.authorized(secret, allowed)
+	return err
+}
+
+// authorized is authorize that also returns what the token may do.
+func (s *Server) authorized(secret string, allowed func(acl.Authorizer) bool) (acl.Authorizer, error) {
 	authz, err := s.ResolveToken(secret)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !allowed(authz) {
-		return structs.ErrPermissionDenied
+		return nil, structs.ErrPermissionDenied
 	}
-	return nil
+	return authz, nil
 }

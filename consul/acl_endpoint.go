@@ -23,13 +23,13 @@ type ACL struct {
 // allows one more bootstrap, as in Consul.
 const aclBootstrapResetFile = "acl-bootstrap-reset"
 
-// authorize checks the request's token, and answers ErrACLDisabled while
-// ACLs are off, as Consul's ACL endpoints do.
-func (a *ACL) authorize(secret string, allowed func(acl.Authorizer) bool) error {
+// authorize checks the request's token and returns what it may do; it
+// answers ErrACLDisabled while ACLs are off, as Consul's ACL endpoints do.
+func (a *ACL) authorize(secret string, allowed func(acl.Authorizer) bool) (acl.Authorizer, error) {
 	if !a.srv.config.ACLsEnabled {
-		return structs.ErrACLDisabled
+		return nil, structs.ErrACLDisabled
 	}
-	return a.srv.authorize(secret, allowed)
+	return a.srv.authorized(secret, allowed)
 }
 
 func canRead(z acl.Authorizer) bool  { return z.ACLRead() }
@@ -86,7 +86,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 	if done, err := a.srv.forward("ACL.TokenSet", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	store := a.srv.fsm.State()
@@ -187,6 +187,19 @@ func withLinkNames(store *state.Store, t *structs.ACLToken) *structs.ACLToken {
 	return &out
 }
 
+// visibleToken is t as a reader sees it: with the current names of its
+// links, and its SecretID shown only when mayReveal (a token with
+// acl = "write", or the token reading itself); others get "<hidden>",
+// as in Consul. A secret is a credential: acl = "read" must not turn into
+// whatever the tokens it can list may do.
+func visibleToken(store *state.Store, t *structs.ACLToken, mayReveal bool) *structs.ACLToken {
+	out := withLinkNames(store, t)
+	if !mayReveal {
+		out.SecretID = redactedToken
+	}
+	return out
+}
+
 // TokenRead reads a token by accessor, or the caller's own (Self).
 func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResponse) error {
 	if done, err := a.srv.forward("ACL.TokenRead", args.Datacenter, args.AllowStale, args, reply); done {
@@ -198,6 +211,8 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 	store := a.srv.fsm.State()
 	var t *structs.ACLToken
 	var err error
+	// The caller knows its own secret: reading itself shows it.
+	mayReveal := true
 	if args.Self {
 		// Any valid token may read itself.
 		if _, err := a.srv.ResolveToken(args.QueryOptions.Token); err != nil {
@@ -205,9 +220,11 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 		}
 		t, err = store.ACLTokenBySecret(firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
 	} else {
-		if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+		var z acl.Authorizer
+		if z, err = a.authorize(args.QueryOptions.Token, canRead); err != nil {
 			return err
 		}
+		mayReveal = z.ACLWrite()
 		t, err = store.ACLTokenByAccessor(nil, args.ID)
 	}
 	if err != nil {
@@ -216,7 +233,7 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 	if t == nil {
 		return structs.ErrACLNotFound
 	}
-	reply.Token = withLinkNames(store, t)
+	reply.Token = visibleToken(store, t, mayReveal)
 	reply.Index = t.ModifyIndex
 	a.srv.setQueryMeta(&reply.QueryMeta)
 	return nil
@@ -228,7 +245,7 @@ func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 	if done, err := a.srv.forward("ACL.TokenDelete", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	if args.ID == acl.AnonymousTokenID {
@@ -251,7 +268,8 @@ func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensRe
 	if done, err := a.srv.forward("ACL.TokenList", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canRead); err != nil {
+	z, err := a.authorize(args.Token, canRead)
+	if err != nil {
 		return err
 	}
 	store := a.srv.fsm.State()
@@ -261,7 +279,7 @@ func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensRe
 	}
 	reply.Tokens = make([]*structs.ACLToken, 0, len(tokens))
 	for _, t := range tokens {
-		reply.Tokens = append(reply.Tokens, withLinkNames(store, t))
+		reply.Tokens = append(reply.Tokens, visibleToken(store, t, z.ACLWrite()))
 	}
 	reply.Index = idx
 	a.srv.setQueryMeta(&reply.QueryMeta)
@@ -274,7 +292,7 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 	if done, err := a.srv.forward("ACL.PolicySet", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	p := args.Policy
@@ -313,7 +331,7 @@ func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyRe
 	if done, err := a.srv.forward("ACL.PolicyRead", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
 		return err
 	}
 	p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
@@ -334,7 +352,7 @@ func (a *ACL) PolicyDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 	if done, err := a.srv.forward("ACL.PolicyDelete", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	if args.ID == acl.GlobalManagementPolicyID {
@@ -352,7 +370,7 @@ func (a *ACL) PolicyList(args *structs.ACLListRequest, reply *structs.ACLPolicie
 	if done, err := a.srv.forward("ACL.PolicyList", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canRead); err != nil {
+	if _, err := a.authorize(args.Token, canRead); err != nil {
 		return err
 	}
 	idx, policies, err := a.srv.fsm.State().ACLPolicyList(nil)
@@ -369,7 +387,7 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 	if done, err := a.srv.forward("ACL.RoleSet", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	r := args.Role
@@ -406,7 +424,7 @@ func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleRespon
 	if done, err := a.srv.forward("ACL.RoleRead", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
+	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
 		return err
 	}
 	r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
@@ -427,7 +445,7 @@ func (a *ACL) RoleDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 	if done, err := a.srv.forward("ACL.RoleDelete", args.Datacenter, false, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canWrite); err != nil {
+	if _, err := a.authorize(args.Token, canWrite); err != nil {
 		return err
 	}
 	if _, err := a.srv.raftApply(structs.ACLRoleDeleteRequestType, args); err != nil {
@@ -442,7 +460,7 @@ func (a *ACL) RoleList(args *structs.ACLListRequest, reply *structs.ACLRolesResp
 	if done, err := a.srv.forward("ACL.RoleList", args.Datacenter, args.AllowStale, args, reply); done {
 		return err
 	}
-	if err := a.authorize(args.Token, canRead); err != nil {
+	if _, err := a.authorize(args.Token, canRead); err != nil {
 		return err
 	}
 	idx, roles, err := a.srv.fsm.State().ACLRoleList(nil, args.Policy)

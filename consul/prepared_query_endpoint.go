@@ -13,9 +13,6 @@ import (
 	"github.com/hashicorp/go-uuid"
 )
 
-// redactedToken replaces a query's Token for callers who may not see it.
-const redactedToken = "<hidden>"
-
 // errQueryNotFound is Consul's answer for an unknown query (HTTP 404).
 var errQueryNotFound = fmt.Errorf("%w: Query not found", structs.ErrNotFound)
 

@@ -82,6 +82,9 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	c.ACLDefaultAllow = a.cfg.ACL.DefaultPolicy != config.ACLPolicyDeny
 	c.ACLInitialManagementToken = a.cfg.ACL.Tokens.InitialManagement
 	c.ACLDefaultToken = a.cfg.ACL.Tokens.Default
+	c.RPCMaxConnsPerClient = a.cfg.Limits.RPCMaxConnsPerClient
+	c.RPCHandshakeTimeout = a.cfg.Limits.RPCHandshakeTimeout
+	c.RestoreMaxStateBytes = int64(a.cfg.Limits.RestoreMaxStateBytes)
 	if a.cfg.SessionTTLMin > 0 {
 		c.SessionTTLMin = a.cfg.SessionTTLMin
 	}

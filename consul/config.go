@@ -76,6 +76,18 @@ type Config struct {
 	// ACLDefaultToken is used for requests that carry no token
 	// (acl.tokens.default); empty means the anonymous token.
 	ACLDefaultToken string
+
+	// RPCMaxConnsPerClient is how many connections one IP may hold open
+	// on the RPC port (limits.rpc_max_conns_per_client); 0 means no limit.
+	RPCMaxConnsPerClient int
+	// RPCHandshakeTimeout is how long a new connection on the RPC port
+	// has to send the byte that picks its protocol
+	// (limits.rpc_handshake_timeout).
+	RPCHandshakeTimeout time.Duration
+	// RestoreMaxStateBytes caps what a restored state may expand to
+	// (limits.restore_max_state_bytes); 0 means a default derived from
+	// the machine's memory.
+	RestoreMaxStateBytes int64
 }
 
 // DefaultConfig returns Consul's defaults for a server.
@@ -102,5 +114,7 @@ func DefaultConfig() *Config {
 		TombstoneTTL:         15 * time.Minute,
 		TombstoneGranularity: 30 * time.Second,
 		SessionTTLMin:        structs.SessionTTLMin,
+		RPCMaxConnsPerClient: 100,
+		RPCHandshakeTimeout:  5 * time.Second,
 	}
 }

@@ -59,6 +59,13 @@ type Config struct {
 	// (session_ttl_min, a config file key only, as in Consul); 10s by
 	// default.
 	SessionTTLMin time.Duration
+	// Limits bound what one client may hold and what a restore may
+	// expand to (the limits block).
+	Limits Limits
+	// EnableDebug serves Go's profiler under /debug/pprof/ to tokens with
+	// operator:read (enable_debug, a config file key only, as in
+	// Consul); off by default.
+	EnableDebug bool
 	// ReconcileInterval and other timings stay at their defaults for now.
 	RaftSnapshotInterval  time.Duration
 	RaftSnapshotThreshold uint64

@@ -199,6 +199,11 @@ func (d *fileDecoder) object(cfg *Config, list *ast.ObjectList) error {
 				return err
 			}
 			continue
+		case "limits":
+			if err := d.limits(&cfg.Limits, item, keys[1:]); err != nil {
+				return err
+			}
+			continue
 		case "service", "services":
 			if err := d.services(cfg, keys[0], item, keys[1:]); err != nil {
 				return err
@@ -314,6 +319,8 @@ func topLevelField(cfg *Config, key string) (interface{}, bool) {
 		return &cfg.RetryMax, true
 	case "session_ttl_min":
 		return &cfg.SessionTTLMin, true
+	case "enable_debug":
+		return &cfg.EnableDebug, true
 	}
 	return nil, false
 }

@@ -113,6 +113,7 @@ func defaults() Config {
 			SerfLAN: 8301,
 			SerfWAN: 8302,
 		},
+		Limits: defaultLimits(),
 		// Consul's defaults.
 		ACL: ACLConfig{
 			DefaultPolicy: ACLPolicyAllow,

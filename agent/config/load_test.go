@@ -27,6 +27,13 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
+// consulLimits are the limits block's defaults: Consul's where the key
+// is Consul's.
+var consulLimits = Limits{
+	HTTPMaxConnsPerClient: 200, HTTPIdleTimeout: 90 * time.Second, HTTPReadHeaderTimeout: 10 * time.Second,
+	RPCMaxConnsPerClient: 100, RPCHandshakeTimeout: 5 * time.Second,
+}
+
 // want returns the defaults with the hostname as node name, changed by fn.
 func want(t *testing.T, fn func(c *Config)) *Config {
 	t.Helper()
@@ -45,6 +52,7 @@ func want(t *testing.T, fn func(c *Config)) *Config {
 		RetryInterval: 30 * time.Second,
 		SessionTTLMin: 10 * time.Second,
 		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
+		Limits:        consulLimits,
 	}
 	if fn != nil {
 		fn(c)
@@ -85,6 +93,7 @@ func TestLoadFlags(t *testing.T) {
 				RetryMax:      7,
 				SessionTTLMin: 10 * time.Second,
 				ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
+				Limits:        consulLimits,
 			},
 		},
 		{
@@ -216,6 +225,7 @@ func goodWant() *Config {
 		RetryMax:      5,
 		SessionTTLMin: time.Second,
 		ACL:           ACLConfig{DefaultPolicy: "allow", DownPolicy: "extend-cache"},
+		Limits:        consulLimits,
 	}
 }
 
@@ -302,6 +312,25 @@ func TestLoadFiles(t *testing.T) {
 			},
 			args: []string{"-config-file=@a.hcl", "-retry-join=c", "-config-file=@b.json"},
 			want: want(t, func(c *Config) { c.DataDir, c.RetryJoin = "/d", []string{"a", "b", "c"} }),
+		},
+		{
+			name: "limits and enable_debug",
+			files: map[string]string{"a.hcl": `data_dir = "/d"
+enable_debug = true
+limits {
+  http_max_conns_per_client = 7
+  http_idle_timeout = "3s"
+  http_read_header_timeout = "2s"
+  rpc_max_conns_per_client = 0
+  rpc_handshake_timeout = "1s"
+  restore_max_state_bytes = 8589934592
+}`},
+			args: []string{"-config-file=@a.hcl"},
+			want: want(t, func(c *Config) {
+				c.DataDir, c.EnableDebug = "/d", true
+				c.Limits = Limits{HTTPMaxConnsPerClient: 7, HTTPIdleTimeout: 3 * time.Second, HTTPReadHeaderTimeout: 2 * time.Second,
+					RPCMaxConnsPerClient: 0, RPCHandshakeTimeout: time.Second, RestoreMaxStateBytes: 8 << 30}
+			}),
 		},
 		{
 			name:  "bootstrap in a file",
@@ -511,6 +540,18 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"a.hcl": "ports {\n  htp = 1\n}\n"},
 			args:  []string{"-dev", "-config-file=@a.hcl"},
 			want:  []string{`unknown key "ports.htp"`},
+		},
+		{
+			name:  "unknown limits key",
+			files: map[string]string{"a.hcl": "limits {\n  rpc_rate = 10\n}\n"},
+			args:  []string{"-dev", "-config-file=@a.hcl"},
+			want:  []string{`unknown key "limits.rpc_rate"`, "line 2"},
+		},
+		{
+			name:  "limits out of range",
+			files: map[string]string{"a.json": `{"limits": {"http_max_conns_per_client": -1, "rpc_handshake_timeout": "0s"}}`},
+			args:  []string{"-dev", "-config-file=@a.json"},
+			want:  []string{"limits.http_max_conns_per_client must not be negative, got -1", "limits.rpc_handshake_timeout must be positive, got 0s"},
 		},
 		{
 			name:  "unknown block",

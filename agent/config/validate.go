@@ -96,6 +96,7 @@ func validate(cfg *Config) error {
 	if cfg.RetryMax < 0 {
 		add("retry_max (-retry-max) must not be negative, got %d", cfg.RetryMax)
 	}
+	validateLimits(&cfg.Limits, add)
 
 	return errors.Join(errs...)
 }

@@ -59,6 +59,10 @@ type Authorizer interface {
 	ServiceRead(name string) bool
 	// ServiceWrite allows the named service to be registered.
 	ServiceWrite(name string) bool
+	// ServiceReadAll allows every service to be read: no rule leaves one
+	// out. Such a token could list every service, so telling it that a
+	// service ID is unknown reveals nothing.
+	ServiceReadAll() bool
 
 	// SessionRead allows sessions on the named node to be read.
 	SessionRead(node string) bool
@@ -221,14 +225,17 @@ func (a *policyAuthorizer) KeyWrite(key string) bool {
 }
 
 func (a *policyAuthorizer) KeyWritePrefix(prefix string) bool {
-	covering := a.trees.coveringPrefix(ResourceKey, prefix)
-	if covering != AccessUnknown && covering != AccessWrite {
+	return a.allUnder(ResourceKey, prefix, AccessWrite)
+}
+
+// allUnder reports whether every name under prefix is granted want: the
+// prefix rule covering it (or else the default) grants it, and no rule
+// for a name under it grants less.
+func (a *policyAuthorizer) allUnder(res Resource, prefix string, want AccessLevel) bool {
+	if a.trees.anyBelow(res, prefix, want) {
 		return false
 	}
-	if a.trees.anyBelowWrite(ResourceKey, prefix) {
-		return false
-	}
-	return decide(covering, AccessWrite, a.defaultAllow)
+	return decide(a.trees.coveringPrefix(res, prefix), want, a.defaultAllow)
 }
 
 func (a *policyAuthorizer) NodeRead(name string) bool {
@@ -253,6 +260,10 @@ func (a *policyAuthorizer) ServiceRead(name string) bool {
 
 func (a *policyAuthorizer) ServiceWrite(name string) bool {
 	return a.check(ResourceService, name, AccessWrite)
+}
+
+func (a *policyAuthorizer) ServiceReadAll() bool {
+	return a.allUnder(ResourceService, "", AccessRead)
 }
 
 func (a *policyAuthorizer) SessionRead(node string) bool {
@@ -362,9 +373,9 @@ func (t *ruleTrees) coveringPrefix(res Resource, name string) AccessLevel {
 	return found
 }
 
-// anyBelowWrite reports whether a rule, exact or prefix, for prefix itself
-// or any name under it, grants less than write.
-func (t *ruleTrees) anyBelowWrite(res Resource, prefix string) bool {
+// anyBelow reports whether a rule, exact or prefix, for prefix itself or
+// any name under it, does not grant want.
+func (t *ruleTrees) anyBelow(res Resource, prefix string, want AccessLevel) bool {
 	tree := t.tree(res)
 	if tree == nil {
 		return false
@@ -372,8 +383,8 @@ func (t *ruleTrees) anyBelowWrite(res Resource, prefix string) bool {
 	below := false
 	tree.Root().WalkPrefix([]byte(prefix), func(_ []byte, v any) bool {
 		leaf := v.(*ruleLeaf)
-		if (leaf.exact != AccessUnknown && leaf.exact != AccessWrite) ||
-			(leaf.prefix != AccessUnknown && leaf.prefix != AccessWrite) {
+		if (leaf.exact != AccessUnknown && !leaf.exact.grants(want)) ||
+			(leaf.prefix != AccessUnknown && !leaf.prefix.grants(want)) {
 			below = true
 		}
 		return below

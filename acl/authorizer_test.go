@@ -61,6 +61,8 @@ func ask(t *testing.T, a Authorizer, op, name string) bool {
 		return a.ServiceRead(name)
 	case "service:write":
 		return a.ServiceWrite(name)
+	case "service:readall":
+		return a.ServiceReadAll()
 	case "session:read":
 		return a.SessionRead(name)
 	case "session:write":
@@ -77,7 +79,7 @@ var allOps = []string{
 	"key:read", "key:list", "key:write", "key:writeprefix",
 	"keyring:read", "keyring:write", "node:read", "node:write",
 	"operator:read", "operator:write", "query:read", "query:write",
-	"service:read", "service:write", "session:read", "session:write",
+	"service:read", "service:write", "service:readall", "session:read", "session:write",
 }
 
 var sampleNames = []string{"", "a", "foo", "foo/", "foo/bar", "web-sidecar-proxy", "ü/ñ"}
@@ -321,6 +323,27 @@ session_prefix "n" { policy = "read" }
 				{"service:read", "web", true},
 				{"service:write", "web", false},
 			},
+		},
+		{
+			name:     "every service readable: an empty prefix read and nothing less below it",
+			policies: []string{`service_prefix "" { policy = "read" }` + "\n" + `service "web" { policy = "write" }`},
+			checks:   []check{{"service:readall", "", true}},
+		},
+		{
+			name:     "every service readable but one",
+			policies: []string{`service_prefix "" { policy = "write" }` + "\n" + `service "secret" { policy = "deny" }`},
+			checks:   []check{{"service:readall", "", false}, {"service:read", "web", true}},
+		},
+		{
+			name:     "some services readable is not every service",
+			policies: []string{`service_prefix "web" { policy = "write" }`},
+			checks:   []check{{"service:readall", "", false}, {"service:write", "web-1", true}},
+		},
+		{
+			name:         "every service readable by default unless a rule says less",
+			defaultAllow: true,
+			policies:     []string{`service_prefix "api-" { policy = "read" }`, `service_prefix "db" { policy = "deny" }`},
+			checks:       []check{{"service:readall", "", false}, {"service:read", "api-1", true}},
 		},
 		{
 			name:     "recursive delete needs write on the covering prefix",

@@ -84,10 +84,11 @@ func (a *Agent) vetCheckWrite(z acl.Authorizer, c *structs.HealthCheck) error {
 	return nil
 }
 
-// checkVisible is Consul's rule for reading a check of the agent.
-func (a *Agent) checkVisible(z acl.Authorizer, c *agentCheckJSON) bool {
-	if c.ServiceID != "" {
-		return z.ServiceRead(c.ServiceName)
+// checkVisible is Consul's rule for reading a check of the agent: read
+// on its service, or on the node for a node check.
+func (a *Agent) checkVisible(z acl.Authorizer, serviceID, serviceName string) bool {
+	if serviceID != "" {
+		return z.ServiceRead(serviceName)
 	}
 	return z.NodeRead(a.cfg.NodeName)
 }
@@ -112,7 +113,7 @@ func (a *Agent) agentChecks(w http.ResponseWriter, req *http.Request) (interface
 	out := filtered.(map[string]*agentCheckJSON)
 	total := len(out)
 	for id, c := range out {
-		if !a.checkVisible(authz, c) {
+		if !a.checkVisible(authz, c.ServiceID, c.ServiceName) {
 			delete(out, id)
 		}
 	}
@@ -149,15 +150,11 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 	if err != nil {
 		return nil, err
 	}
-	target := &structs.HealthCheck{ServiceID: def.ServiceID}
 	if def.ServiceID != "" {
-		svc, _, ok := a.local.state.service(def.ServiceID)
-		if !ok {
-			return nil, notFoundf("ServiceID %q does not exist", def.ServiceID)
+		if _, err := a.serviceFor(authz, def.ServiceID, true, notFoundf("ServiceID %q does not exist", def.ServiceID)); err != nil {
+			return nil, err
 		}
-		target.ServiceName = svc.Service
-	}
-	if err := a.vetCheckWrite(authz, target); err != nil {
+	} else if err := a.vetCheckWrite(authz, &structs.HealthCheck{}); err != nil {
 		return nil, err
 	}
 	// Replacing a check needs write on the one replaced too.
@@ -174,17 +171,22 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 }
 
 // vetCheckUpdate checks that the check is there and that the token may
-// change it.
+// write it. A token that may not see the check is told the same whether
+// or not it exists, so that IDs cannot be probed: only a token that may
+// read the node and every service learns that an ID is unknown (404).
 func (a *Agent) vetCheckUpdate(req *http.Request, id string) error {
 	authz, err := a.server.ResolveToken(token(req))
 	if err != nil {
 		return err
 	}
 	c, _, ok := a.local.state.check(id)
-	if !ok {
+	switch {
+	case ok && a.checkVisible(authz, c.ServiceID, c.ServiceName):
+		return a.vetCheckWrite(authz, c)
+	case !ok && authz.NodeRead(a.cfg.NodeName) && authz.ServiceReadAll():
 		return unknownCheck(id)
 	}
-	return a.vetCheckWrite(authz, c)
+	return deniedID("check", id)
 }
 
 // agentCheckDeregister serves PUT /v1/agent/check/deregister/<id>.

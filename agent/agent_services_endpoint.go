@@ -271,16 +271,13 @@ func setFilteredByACLs(w http.ResponseWriter, tok string, filtered bool) {
 // Consul adds.
 func (a *Agent) agentService(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	id := strings.TrimPrefix(req.URL.Path, "/v1/agent/service/")
-	svc, _, ok := a.local.state.service(id)
-	if !ok {
-		return nil, notFoundf("unknown service ID: %s", id)
-	}
 	authz, err := a.server.ResolveToken(token(req))
 	if err != nil {
 		return nil, err
 	}
-	if !authz.ServiceRead(svc.Service) {
-		return nil, permissionDenied("service:read", svc.Service)
+	svc, err := a.serviceFor(authz, id, false, notFoundf("unknown service ID: %s", id))
+	if err != nil {
+		return nil, err
 	}
 	out := a.agentServiceJSON(svc)
 	buf, err := json.Marshal(out)
@@ -345,11 +342,34 @@ func (a *Agent) vetServiceUpdate(req *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
+	_, err = a.serviceFor(authz, id, true,
+		notFoundf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id))
+	return err
+}
+
+// serviceFor returns the agent's service with that ID if the token may
+// read it (write, when write is set). A token that may not see the
+// service is told the same whether or not it exists, so that IDs cannot
+// be probed: only a token that may read every service, and so could list
+// them, gets notFound for an unknown ID.
+func (a *Agent) serviceFor(z acl.Authorizer, id string, write bool, notFound error) (*structs.NodeService, error) {
 	svc, _, ok := a.local.state.service(id)
-	if !ok {
-		return notFoundf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id)
+	switch {
+	case ok && z.ServiceRead(svc.Service):
+		if write {
+			return svc, vetServiceWrite(z, svc.Service)
+		}
+		return svc, nil
+	case !ok && z.ServiceReadAll():
+		return nil, notFound
 	}
-	return vetServiceWrite(authz, svc.Service)
+	return nil, deniedID("service", id)
+}
+
+// deniedID refuses a request about an agent service or check the token
+// may not see, in words that do not depend on whether it exists.
+func deniedID(kind, id string) error {
+	return fmt.Errorf("%w: token may not see a %s with ID %q", structs.ErrPermissionDenied, kind, id)
 }
 
 // parseEnable reads ?enable= of the maintenance endpoints.

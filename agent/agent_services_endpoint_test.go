@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -432,7 +433,11 @@ func TestAgentLocalHTTPErrors(t *testing.T) {
 	}
 }
 
-func TestAgentServicesACL(t *testing.T) {
+// aclLocalAgent is a local agent with ACLs on, default deny, and the
+// management token as its agent token; it returns the agent and a client
+// with the management token.
+func aclLocalAgent(t *testing.T) (*Agent, *api.Client) {
+	t.Helper()
 	a, _ := testLocalAgent(t, func(c *config.Config) {
 		c.ACL.Enabled = true
 		c.ACL.DefaultPolicy = config.ACLPolicyDeny
@@ -444,6 +449,11 @@ func TestAgentServicesACL(t *testing.T) {
 		_, _, err := root.ACL().TokenReadSelf(nil)
 		return err == nil
 	})
+	return a, root
+}
+
+func TestAgentServicesACL(t *testing.T) {
+	a, root := aclLocalAgent(t)
 	webWriter := clientWithToken(t, a, tokenWithRules(t, root, "web-write", `service "web" { policy = "write" }`))
 	dbReader := clientWithToken(t, a, tokenWithRules(t, root, "db-read", `service "db" { policy = "read" }`))
 
@@ -587,5 +597,64 @@ func TestAgentReRegistrationAndTagOverride(t *testing.T) {
 	onlyChecks, err := c.Agent().ChecksWithFilter(`ServiceName == "web"`)
 	if err != nil || len(onlyChecks) != 1 {
 		t.Fatalf("filtered checks %v %v", keys(onlyChecks), err)
+	}
+}
+
+// TestAgentIDsCannotBeProbed: a token that may not see a service or check
+// of the agent gets the same answer for its ID as for an ID that does not
+// exist, on every endpoint that takes one; only a token that may read
+// every service (and the node, for checks) is told that an ID is unknown.
+func TestAgentIDsCannotBeProbed(t *testing.T) {
+	a, root := aclLocalAgent(t)
+	if err := root.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "secret-1", Name: "secret",
+		Check: &api.AgentServiceCheck{CheckID: "secret-alive", TTL: "1m"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.Agent().CheckRegister(&api.AgentCheckRegistration{ID: "disk", Name: "disk",
+		AgentServiceCheck: api.AgentServiceCheck{TTL: "1m"}}); err != nil {
+		t.Fatal(err)
+	}
+	webWriter := tokenWithRules(t, root, "web-write", `service "web" { policy = "write" }`)
+	reader := tokenWithRules(t, root, "all-read", `service_prefix "" { policy = "read" }`+"\n"+`node_prefix "" { policy = "read" }`)
+
+	base := "http://" + a.HTTPAddr()
+	probes := []struct {
+		method, known, unknown string
+		body                   string
+	}{
+		{"PUT", "/v1/agent/service/deregister/secret-1", "/v1/agent/service/deregister/nope", ""},
+		{"PUT", "/v1/agent/service/maintenance/secret-1?enable=true", "/v1/agent/service/maintenance/nope?enable=true", ""},
+		{"GET", "/v1/agent/service/secret-1", "/v1/agent/service/nope", ""},
+		{"PUT", "/v1/agent/check/deregister/secret-alive", "/v1/agent/check/deregister/nope", ""},
+		{"PUT", "/v1/agent/check/deregister/disk", "/v1/agent/check/deregister/nope", ""},
+		{"PUT", "/v1/agent/check/pass/secret-alive", "/v1/agent/check/pass/nope", ""},
+		{"PUT", "/v1/agent/check/update/disk", "/v1/agent/check/update/nope", `{"Status":"passing"}`},
+		{"PUT", "/v1/agent/check/register", "/v1/agent/check/register",
+			`{"Name":"x","ServiceID":"secret-1","TTL":"1m"}` + "\x00" + `{"Name":"x","ServiceID":"nope","TTL":"1m"}`},
+	}
+	for _, p := range probes {
+		knownBody, unknownBody, _ := strings.Cut(p.body, "\x00")
+		if unknownBody == "" {
+			unknownBody = knownBody
+		}
+		for _, secret := range []string{"", webWriter} {
+			known := doHTTP(t, p.method, base+p.known, secret, []byte(knownBody))
+			unknown := doHTTP(t, p.method, base+p.unknown, secret, []byte(unknownBody))
+			known.body = bytes.ReplaceAll(known.body, []byte("secret-1"), []byte("ID"))
+			known.body = bytes.ReplaceAll(known.body, []byte("secret-alive"), []byte("ID"))
+			known.body = bytes.ReplaceAll(known.body, []byte("disk"), []byte("ID"))
+			unknown.body = bytes.ReplaceAll(unknown.body, []byte("nope"), []byte("ID"))
+			if known.status != 403 || unknown.status != known.status || !bytes.Equal(known.body, unknown.body) {
+				t.Errorf("%s %s vs %s with token %q: %d %q vs %d %q: the answers tell the IDs apart",
+					p.method, p.known, p.unknown, secret, known.status, known.body, unknown.status, unknown.body)
+			}
+		}
+		// A token that may read everything learns nothing new from a 404.
+		if res := doHTTP(t, p.method, base+p.unknown, reader, []byte(unknownBody)); res.status != 404 {
+			t.Errorf("%s %s with a read-everything token: %d %s, want 404", p.method, p.unknown, res.status, res.body)
+		}
+	}
+	if _, _, err := root.Agent().Service("secret-1", nil); err != nil {
+		t.Fatalf("the probes changed the service: %v", err)
 	}
 }

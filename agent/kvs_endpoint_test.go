@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -65,6 +66,7 @@ func TestKVRawAndHTTPDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + a.HTTPAddr()
+	longest, tooLong := strings.Repeat("k", 8192), strings.Repeat("k", 8193)
 	cases := []struct {
 		method, path string
 		body         io.Reader
@@ -87,6 +89,14 @@ func TestKVRawAndHTTPDetails(t *testing.T) {
 		{"POST", "/v1/kv/raw", nil, 405, ""},
 		{"DELETE", "/v1/kv/c?cas=1", nil, 200, "false"},
 		{"DELETE", "/v1/kv/", nil, 400, "Missing key name"},
+		{"PUT", "/v1/kv/" + longest, strings.NewReader("x"), 200, "true"},
+		{"PUT", "/v1/kv/" + tooLong, strings.NewReader("x"), 400, "Key is too long (8193 > 8192 bytes)"},
+		{"PUT", "/v1/kv/" + tooLong + "?cas=0", strings.NewReader("x"), 400, "Key is too long"},
+		{"PUT", "/v1/txn", strings.NewReader(`[{"KV":{"Verb":"set","Key":"` + tooLong + `"}}]`), 400, "Key is too long"},
+		{"GET", "/v1/kv/" + tooLong, nil, 404, ""},
+		{"DELETE", "/v1/kv/" + tooLong, nil, 200, "true"},
+		{"PUT", "/v1/kv/bad%FFkey", strings.NewReader("x"), 400, `Key "bad\xffkey" is not valid UTF-8`},
+		{"GET", "/v1/kv/bad%FFkey", nil, 404, ""},
 	}
 	for _, tc := range cases {
 		req, _ := http.NewRequest(tc.method, base+tc.path, tc.body)
@@ -97,7 +107,7 @@ func TestKVRawAndHTTPDetails(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
-			t.Errorf("%s %s: %d %q, want %d containing %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
+			t.Errorf("%s %.80s: %d %.200q, want %d containing %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
 		}
 		if tc.status == 405 && resp.Header.Get("Allow") == "" {
 			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
@@ -108,6 +118,15 @@ func TestKVRawAndHTTPDetails(t *testing.T) {
 	}
 	if p, _, _ := c.KV().Get("big", nil); p != nil {
 		t.Fatal("a value over the limit was stored")
+	}
+	keys, _, err := c.KV().Keys("", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if len(k) > 8192 || !utf8.ValidString(k) || strings.ContainsRune(k, utf8.RuneError) {
+			t.Errorf("a key over the limits was stored: %.40q (%d bytes)", k, len(k))
+		}
 	}
 }
 

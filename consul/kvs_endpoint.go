@@ -3,6 +3,7 @@ package consul
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/consulcompat/consul/acl"
 
@@ -87,13 +88,25 @@ func validateKVOp(op structs.KVSOp, ent *structs.DirEntry) error {
 	if (op == structs.KVLock || op == structs.KVUnlock) && ent.Session == "" {
 		return fmt.Errorf("%w: Missing session", structs.ErrBadRequest)
 	}
-	return checkValueSize(ent)
+	return checkEntry(op, ent)
 }
 
-// checkValueSize enforces the KV value limit.
-func checkValueSize(ent *structs.DirEntry) error {
+// checkEntry enforces the limits on what a write stores: the value's
+// size, and for a verb that can create the key, the key's length and its
+// UTF-8. A key that is not UTF-8 would be listed in JSON with U+FFFD in
+// place of its bad bytes: a name that does not address it.
+func checkEntry(op structs.KVSOp, ent *structs.DirEntry) error {
 	if len(ent.Value) > structs.MaxKVSize {
 		return fmt.Errorf("%w: Value for key %q is too large (%d > %d bytes)", structs.ErrTooLarge, ent.Key, len(ent.Value), structs.MaxKVSize)
+	}
+	if !op.CreatesKey() {
+		return nil
+	}
+	if len(ent.Key) > structs.MaxKeySize {
+		return fmt.Errorf("%w: Key is too long (%d > %d bytes)", structs.ErrBadRequest, len(ent.Key), structs.MaxKeySize)
+	}
+	if !utf8.ValidString(ent.Key) {
+		return fmt.Errorf("%w: Key %q is not valid UTF-8", structs.ErrBadRequest, ent.Key)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func validateTxn(ops structs.TxnOps) error {
 		if op.KV == nil {
 			return fmt.Errorf("%w: Transaction operation has no KV part", structs.ErrBadRequest)
 		}
-		if err := checkValueSize(&op.KV.DirEnt); err != nil {
+		if err := checkEntry(op.KV.Verb, &op.KV.DirEnt); err != nil {
 			return err
 		}
 	}

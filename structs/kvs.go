@@ -6,6 +6,11 @@ import "errors"
 // kv_max_value_size, 512 KiB).
 const MaxKVSize = 512 * 1024
 
+// MaxKeySize is the longest KV key a write may create, in bytes. Consul
+// sets none (its HTTP API takes a URL of up to 1 MiB); a key is a name,
+// and 8 KiB is twice Linux's longest path.
+const MaxKeySize = 8 * 1024
+
 // DirEntry is one KV entry. Field names are Consul's: they are the JSON
 // of /v1/kv and the msgpack of log entries and state dumps.
 type DirEntry struct {
@@ -47,6 +52,17 @@ func (op KVSOp) IsWrite() bool {
 		return false
 	}
 	return true
+}
+
+// CreatesKey tells whether the verb can create an entry. Only these are
+// held to MaxKeySize and to UTF-8 keys, so that a key stored before
+// (restored from an archive, say) can still be read and deleted.
+func (op KVSOp) CreatesKey() bool {
+	switch op {
+	case KVSet, KVCAS, KVLock:
+		return true
+	}
+	return false
 }
 
 // KVSRequest is the Raft log entry and RPC argument of a KV write.

@@ -150,6 +150,8 @@ func errorStatus(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, structs.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, structs.ErrDiskFull):
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

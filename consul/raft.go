@@ -33,12 +33,21 @@ func (r *raftStores) Close() error {
 // snapshotsRetained is how many of its own snapshots Raft keeps on disk.
 const snapshotsRetained = 2
 
+// raftDir is where Raft's log and snapshots live; "" in dev mode, where
+// they live in memory.
+func raftDir(c *Config) string {
+	if c.DevMode {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "raft")
+}
+
 func openRaftStores(c *Config, logger hclog.Logger) (*raftStores, error) {
 	if c.DevMode {
 		mem := raft.NewInmemStore()
 		return &raftStores{logs: mem, stable: mem, snaps: raft.NewInmemSnapshotStore()}, nil
 	}
-	dir := filepath.Join(c.DataDir, "raft")
+	dir := raftDir(c)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: raft dir: %w", err)
 	}
@@ -111,6 +120,9 @@ const raftApplyTimeout = 30 * time.Second
 // raftApply appends one entry and waits until the FSM applied it; it
 // returns the FSM's response, or the response itself when that is an error.
 func (s *Server) raftApply(t structs.MessageType, msg interface{}) (interface{}, error) {
+	if err := s.disk.check(); err != nil {
+		return nil, err
+	}
 	buf, err := structs.Encode(t, msg)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,9 @@ type Server struct {
 	reapedMu    sync.Mutex
 	reaped      map[string]*serverInfo
 
+	// disk refuses writes while Raft's disk is full (disk_guard.go).
+	disk *diskGuard
+
 	// restoreMu lets one snapshot restore run at a time
 	// (snapshot_endpoint.go).
 	restoreMu sync.Mutex
@@ -97,6 +100,7 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 		reaped:      make(map[string]*serverInfo),
 		shutdownCh:  make(chan struct{}),
 	}
+	s.disk = newDiskGuard(raftDir(config), logger)
 	s.pool = newConnPool(yamuxConfig(s))
 	s.inbound = newConnSet()
 	if err := s.registerEndpoints(); err != nil {

@@ -42,6 +42,14 @@ func freePort(t *testing.T) int {
 // when the test ends.
 func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	t.Helper()
+	args, httpPort := agentArgs(t, dataDir, extra...)
+	return launch(t, args, httpPort, dataDir)
+}
+
+// agentArgs are the arguments of startAgent's `consul agent`, and the
+// HTTP port they choose.
+func agentArgs(t *testing.T, dataDir string, extra ...string) ([]string, int) {
+	t.Helper()
 	httpPort, serverPort := freePort(t), freePort(t)
 	// Serf LAN too: two agents of one test must not share its default port.
 	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort),
@@ -51,7 +59,7 @@ func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	} else {
 		args = append(args, "-server", "-bootstrap", "-data-dir", dataDir, "-bind", "127.0.0.1", "-client", "127.0.0.1")
 	}
-	return launch(t, append(args, extra...), httpPort, dataDir)
+	return append(args, extra...), httpPort
 }
 
 // startFromConfig starts `consul agent -config-file cfg`; the file must
@@ -72,7 +80,14 @@ func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentPro
 // not wait for anything.
 func spawn(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
 	t.Helper()
-	a := &agentProc{t: t, cmd: exec.Command(consulBin, args...), dataDir: dataDir, log: new(syncBuffer),
+	return spawnCmd(t, exec.Command(consulBin, args...), httpPort, dataDir)
+}
+
+// spawnCmd is spawn for a command that runs the agent in some other way
+// (in a namespace of its own, say).
+func spawnCmd(t *testing.T, cmd *exec.Cmd, httpPort int, dataDir string) *agentProc {
+	t.Helper()
+	a := &agentProc{t: t, cmd: cmd, dataDir: dataDir, log: new(syncBuffer),
 		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{})}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {

@@ -27,12 +27,15 @@ var (
 	// ErrSnapshotTooLarge marks a snapshot archive over a size limit
 	// (HTTP 413); the snapshot package's ErrTooLarge is this value.
 	ErrSnapshotTooLarge = errors.New("snapshot too large")
+	// ErrDiskFull marks a write refused because the disk holding Raft's
+	// data is full (HTTP 507).
+	ErrDiskFull = errors.New("no space left on device")
 )
 
 // rpcSentinels are the sentinels that must survive RPC, where an error
 // travels as its text.
 var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound, ErrACLDisabled,
-	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge, ErrNotFound}
+	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge, ErrNotFound, ErrDiskFull}
 
 // ErrorFromRPC turns an error's text, as net/rpc carries it, back into an
 // error that errors.Is matches with the sentinel its text starts with.

@@ -21,10 +21,19 @@ const rootSecret = "11111111-2222-3333-4444-555555555555"
 // management token; it returns the agent and a client using that token.
 func aclAgent(t *testing.T) (*Agent, *api.Client) {
 	t.Helper()
+	return aclAgentWith(t, nil)
+}
+
+// aclAgentWith is aclAgent with its configuration changed by mutate.
+func aclAgentWith(t *testing.T, mutate func(*config.Config)) (*Agent, *api.Client) {
+	t.Helper()
 	a, _ := testAgentWith(t, func(c *config.Config) {
 		c.ACL.Enabled = true
 		c.ACL.DefaultPolicy = config.ACLPolicyDeny
 		c.ACL.Tokens.InitialManagement = rootSecret
+		if mutate != nil {
+			mutate(c)
+		}
 	})
 	root := clientWithToken(t, a, rootSecret)
 	retryUntil(t, func() bool {

@@ -128,9 +128,14 @@ func (a *Agent) Start() error {
 		srv.Shutdown()
 		return err
 	}
+	// No ReadTimeout or WriteTimeout: a blocking query waits up to 10
+	// minutes and a snapshot streams for as long as it takes. The idle
+	// timeout applies only between requests.
 	a.httpServer = &http.Server{
 		Handler:           a.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: a.cfg.Limits.HTTPReadHeaderTimeout,
+		IdleTimeout:       a.cfg.Limits.HTTPIdleTimeout,
+		ConnState:         httpConnLimit(a.cfg.Limits.HTTPMaxConnsPerClient),
 		ErrorLog:          a.logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	a.httpDone = make(chan struct{})

@@ -84,6 +84,7 @@ func (a *Agent) handler() http.Handler {
 	handle("/v1/query/", true, a.querySpecific, "GET", "PUT", "DELETE")
 	handle("/v1/operator/raft/configuration", false, a.raftConfiguration, "GET")
 	handle("/v1/operator/raft/peer", false, a.raftRemovePeer, "DELETE")
+	a.handleDebug(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("Unknown path %q", req.URL.Path), http.StatusNotFound)
 	})

@@ -25,6 +25,10 @@ func (s *Server) serveRPC() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		c, ok := s.inboundLimit.admit(c)
+		if !ok {
+			continue
+		}
 		c = s.inbound.track(c)
 		s.wg.Add(1)
 		go func() {
@@ -36,8 +40,11 @@ func (s *Server) serveRPC() {
 
 // routeConn reads the protocol byte and serves the connection with it.
 func (s *Server) routeConn(c net.Conn) {
-	// A peer that connects and says nothing must not hold a goroutine.
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// A peer that connects and says nothing must not hold a goroutine
+	// and a slot of its IP's limit.
+	if s.config.RPCHandshakeTimeout > 0 {
+		c.SetReadDeadline(time.Now().Add(s.config.RPCHandshakeTimeout))
+	}
 	var b [1]byte
 	if _, err := io.ReadFull(c, b[:]); err != nil {
 		c.Close()

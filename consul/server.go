@@ -27,8 +27,10 @@ type Server struct {
 
 	rpcListener net.Listener
 	rpcServer   *rpc.Server
-	// inbound are the open connections accepted on the RPC port.
-	inbound *connSet
+	// inbound are the open connections accepted on the RPC port, and
+	// inboundLimit bounds how many one IP may hold (rpc_conn_limit.go).
+	inbound      *connSet
+	inboundLimit *rpcConnLimit
 	// pool holds the connections to other servers, for forwarding.
 	pool *connPool
 
@@ -103,6 +105,7 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	s.disk = newDiskGuard(raftDir(config), logger)
 	s.pool = newConnPool(yamuxConfig(s))
 	s.inbound = newConnSet()
+	s.inboundLimit = newRPCConnLimit(config.RPCMaxConnsPerClient, logger)
 	if err := s.registerEndpoints(); err != nil {
 		return nil, err
 	}

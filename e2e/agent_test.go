@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,11 @@ type agentProc struct {
 	dataDir  string
 	log      *syncBuffer
 	exited   chan struct{}
+	// transport is shared by every client of the agent, so that polling
+	// reuses connections: each client with a pool of its own would leave
+	// an idle connection behind, and 127.0.0.1, where every client of the
+	// tests comes from, may hold only limits.http_max_conns_per_client.
+	transport *http.Transport
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -69,6 +75,31 @@ func startFromConfig(t *testing.T, cfg string, httpPort int) *agentProc {
 	return launch(t, []string{"agent", "-config-file", cfg}, httpPort, "")
 }
 
+// serverConfigFile writes a config file for a bootstrapped server named
+// node on 127.0.0.1 with the given HTTP and server ports, a free Serf LAN
+// port and its data under dir, followed by extra HCL; it returns its path.
+func serverConfigFile(t *testing.T, dir, node string, httpPort, serverPort int, extra string) string {
+	t.Helper()
+	cfg := filepath.Join(dir, node+".hcl")
+	err := os.WriteFile(cfg, []byte(`
+server = true
+bootstrap = true
+node_name = "`+node+`"
+data_dir = "`+filepath.Join(dir, "data")+`"
+bind_addr = "127.0.0.1"
+client_addr = "127.0.0.1"
+ports {
+  http = `+itoa(httpPort)+`
+  server = `+itoa(serverPort)+`
+  serf_lan = `+itoa(freePort(t))+`
+}
+`+extra), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
 	t.Helper()
 	a := spawn(t, args, httpPort, dataDir)
@@ -88,7 +119,7 @@ func spawn(t *testing.T, args []string, httpPort int, dataDir string) *agentProc
 func spawnCmd(t *testing.T, cmd *exec.Cmd, httpPort int, dataDir string) *agentProc {
 	t.Helper()
 	a := &agentProc{t: t, cmd: cmd, dataDir: dataDir, log: new(syncBuffer),
-		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{})}
+		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{}), transport: api.DefaultConfig().Transport}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -96,6 +127,7 @@ func spawnCmd(t *testing.T, cmd *exec.Cmd, httpPort int, dataDir string) *agentP
 	go func() { a.cmd.Wait(); close(a.exited) }()
 	t.Cleanup(func() {
 		a.stop()
+		a.transport.CloseIdleConnections()
 		if t.Failed() {
 			t.Logf("agent log:\n%s", a.log.String())
 		}
@@ -127,7 +159,7 @@ func (a *agentProc) waitForLeader() {
 }
 
 func (a *agentProc) client() *api.Client {
-	c, err := api.NewClient(&api.Config{Address: a.httpAddr})
+	c, err := api.NewClient(&api.Config{Address: a.httpAddr, Transport: a.transport})
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -36,20 +36,7 @@ func TestAgentRejectsBadFlagsAndConfig(t *testing.T) {
 func TestAgentFromConfigFileAndKVCLI(t *testing.T) {
 	dir := t.TempDir()
 	httpPort, serverPort := freePort(t), freePort(t)
-	cfg := filepath.Join(dir, "server.hcl")
-	os.WriteFile(cfg, []byte(`
-server = true
-bootstrap = true
-node_name = "from-file"
-data_dir = "`+filepath.Join(dir, "data")+`"
-bind_addr = "127.0.0.1"
-client_addr = "127.0.0.1"
-ports {
-  http = `+itoa(httpPort)+`
-  server = `+itoa(serverPort)+`
-  serf_lan = `+itoa(freePort(t))+`
-}
-`), 0o600)
+	cfg := serverConfigFile(t, dir, "from-file", httpPort, serverPort, "")
 	a := startFromConfig(t, cfg, httpPort)
 	if name, err := a.client().Agent().NodeName(); err != nil || name != "from-file" {
 		t.Fatalf("node name %q %v", name, err)

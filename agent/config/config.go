@@ -62,9 +62,10 @@ type Config struct {
 	// Limits bound what one client may hold and what a restore may
 	// expand to (the limits block).
 	Limits Limits
-	// EnableDebug serves Go's profiler under /debug/pprof/ to tokens with
-	// operator:read (enable_debug, a config file key only, as in
-	// Consul); off by default.
+	// EnableDebug serves Go's profiler under /debug/pprof/ when ACLs are
+	// off (enable_debug, a config file key only, as in Consul); off by
+	// default. With ACLs on, a token with operator:read reaches the
+	// profiler whatever this says, as in Consul.
 	EnableDebug bool
 	// ReconcileInterval and other timings stay at their defaults for now.
 	RaftSnapshotInterval  time.Duration

@@ -2,7 +2,6 @@ package consul
 
 import (
 	"fmt"
-	"sync"
 	"syscall"
 	"time"
 
@@ -27,16 +26,13 @@ const diskFullLogEvery = time.Minute
 type diskGuard struct {
 	dir    string
 	logger hclog.Logger
-
-	mu      sync.Mutex
-	logged  time.Time
-	refused int
+	log    logThrottle
 }
 
 // newDiskGuard guards the file system holding dir, Raft's directory; an
 // empty dir (-dev, Raft in memory) guards nothing.
 func newDiskGuard(dir string, logger hclog.Logger) *diskGuard {
-	return &diskGuard{dir: dir, logger: logger}
+	return &diskGuard{dir: dir, logger: logger, log: logThrottle{every: diskFullLogEvery}}
 }
 
 // check answers ErrDiskFull while less than diskReserve is free.
@@ -53,14 +49,9 @@ func (g *diskGuard) check() error {
 	if free >= diskReserve {
 		return nil
 	}
-	err := fmt.Errorf("%w: %s has %d bytes free, and writes need %d", structs.ErrDiskFull, g.dir, free, diskReserve)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.refused++
-	if now := time.Now(); now.Sub(g.logged) >= diskFullLogEvery {
+	g.log.event(func(refused int) {
 		g.logger.Error("refusing writes: the disk holding Raft's data is full; reads go on",
-			"dir", g.dir, "free_bytes", free, "needed_bytes", diskReserve, "refused_since_last_report", g.refused)
-		g.logged, g.refused = now, 0
-	}
-	return err
+			"dir", g.dir, "free_bytes", free, "needed_bytes", diskReserve, "refused_since_last_report", refused)
+	})
+	return fmt.Errorf("%w: %s has %d bytes free, and writes need %d", structs.ErrDiskFull, g.dir, free, diskReserve)
 }

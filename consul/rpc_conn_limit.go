@@ -2,7 +2,6 @@ package consul
 
 import (
 	"net"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-connlimit"
@@ -20,10 +19,7 @@ const refusalLogInterval = 10 * time.Second
 type rpcConnLimit struct {
 	limiter *connlimit.Limiter
 	logger  hclog.Logger
-
-	mu       sync.Mutex
-	lastLog  time.Time
-	unlogged int
+	log     logThrottle
 }
 
 // newRPCConnLimit limits each IP to max connections; 0 means no limit.
@@ -31,6 +27,7 @@ func newRPCConnLimit(max int, logger hclog.Logger) *rpcConnLimit {
 	return &rpcConnLimit{
 		limiter: connlimit.NewLimiter(connlimit.Config{MaxConnsPerClientIP: max}),
 		logger:  logger,
+		log:     logThrottle{every: refusalLogInterval},
 	}
 }
 
@@ -49,14 +46,9 @@ func (l *rpcConnLimit) admit(c net.Conn) (net.Conn, bool) {
 // refused logs a refusal, or counts it for the next line when one was
 // logged less than refusalLogInterval ago.
 func (l *rpcConnLimit) refused(from net.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.unlogged++
-	if time.Since(l.lastLog) < refusalLogInterval {
-		return
-	}
-	l.logger.Error("rpc: refusing connections past limits.rpc_max_conns_per_client",
-		"from", from, "limit", l.limiter.Config().MaxConnsPerClientIP,
-		"refused_since_last_report", l.unlogged)
-	l.lastLog, l.unlogged = time.Now(), 0
+	l.log.event(func(refused int) {
+		l.logger.Error("rpc: refusing connections past limits.rpc_max_conns_per_client",
+			"from", from, "limit", l.limiter.Config().MaxConnsPerClientIP,
+			"refused_since_last_report", refused)
+	})
 }

@@ -3,18 +3,14 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/consulcompat/consul/snapshot/snapshottest"
-	"github.com/hashicorp/consul/api"
 )
 
 // procValue reads one `key: number` line of /proc/<pid>/<file>.
@@ -58,21 +54,8 @@ func TestRestoreBombsRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "limits.hcl")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("limits {\n  restore_max_state_bytes = %d\n}\n", limit)), 0o600)
-	dataDir := filepath.Join(dir, "data")
-	a := startAgent(t, dataDir, "-config-file", cfg)
-	c := a.client()
-	writeKeys(t, c)
-	body, _, err := c.Snapshot().Save(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, _ := io.ReadAll(body)
-	body.Close()
-	if _, err := c.KV().Put(&api.KVPair{Key: "after/save", Value: []byte("kept")}, nil); err != nil {
-		t.Fatal(err)
-	}
-	files := dirFiles(t, dataDir)
-	sort.Strings(files)
+	a := startAgent(t, filepath.Join(dir, "data"), "-config-file", cfg)
+	good, files := stateToKeep(t, a)
 
 	bomb := snapshottest.NewBomb(t, 12288, 512<<10, false)
 	// One key written over and over, which would take little memory but
@@ -107,19 +90,13 @@ func TestRestoreBombsRefused(t *testing.T) {
 			a.resetPeakRSS()
 			rss, written := a.procValue("status", "VmRSS")<<10, a.procValue("io", "write_bytes")
 			start := time.Now()
-			req, _ := http.NewRequest("PUT", a.url("/v1/snapshot"), bytes.NewReader(archive))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			msg, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			status, msg := putSnapshot(t, a, archive)
 			took := time.Since(start)
 			peak, wrote := max(a.procValue("status", "VmHWM")<<10, rss), a.procValue("io", "write_bytes")-written
-			t.Logf("%d in %v, RSS %.1f MiB, peak +%.1f MiB, wrote %.1f MiB: %s", resp.StatusCode, took.Round(time.Millisecond),
+			t.Logf("%d in %v, RSS %.1f MiB, peak +%.1f MiB, wrote %.1f MiB: %s", status, took.Round(time.Millisecond),
 				float64(rss)/(1<<20), float64(peak-rss)/(1<<20), float64(wrote)/(1<<20), msg)
-			if resp.StatusCode != tc.status || !strings.Contains(string(msg), tc.want) || strings.Count(string(msg), "\n") > 1 {
-				t.Fatalf("got %d %q, want %d with %q", resp.StatusCode, msg, tc.status, tc.want)
+			if status != tc.status || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") > 1 {
+				t.Fatalf("got %d %q, want %d with %q", status, msg, tc.status, tc.want)
 			}
 			if took > 5*time.Second {
 				t.Errorf("answered after %v", took)
@@ -127,19 +104,11 @@ func TestRestoreBombsRefused(t *testing.T) {
 			if peak-rss > tc.maxGrowth || wrote > tc.maxWritten {
 				t.Errorf("RSS peak %d bytes over %d before it, %d bytes written; want at most %d and %d", peak-rss, rss, wrote, tc.maxGrowth, tc.maxWritten)
 			}
-			if after := dirFiles(t, dataDir); strings.Join(after, "\n") != strings.Join(files, "\n") {
-				t.Errorf("files in the data dir changed:\nbefore %v\nafter  %v", files, after)
-			}
-			checkKeys(t, c)
-			if p, _, err := c.KV().Get("after/save", nil); err != nil || p == nil {
-				t.Fatalf("a refused restore lost a write: %v %v", p, err)
-			}
-			if leader, err := c.Status().Leader(); err != nil || leader == "" {
-				t.Fatalf("no leader after a refused restore: %q %v", leader, err)
-			}
+			checkKept(t, a, files)
 		})
 	}
 
+	c := a.client()
 	if err := c.Snapshot().Restore(nil, bytes.NewReader(good)); err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/consulcompat/consul/snapshot"
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
@@ -202,4 +204,28 @@ func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestClusterRestoreLimitThroughFollower: a restore sent to a follower is
+// refused by the leader's limit, its default here, before the leader
+// reads the rest of the upload; the follower passes on the refusal and
+// its reason, and the leader stays.
+func TestClusterRestoreLimitThroughFollower(t *testing.T) {
+	_, servers := formedCluster(t, 3)
+	leader, follower := servers[0], servers[1]
+	if limit, _ := leader.restoreLimit(); limit >= snapshot.MaxStateSize {
+		t.Skipf("the default limit, %d bytes, is not below the format's ceiling", limit)
+	}
+	// Larger than the socket buffers between the servers, so that the
+	// leader answers while the follower still sends.
+	bomb := snapshottest.NewBomb(t, 40000, 1<<10, false)
+	archive := bomb.Archive(t, snapshot.MaxStateSize)
+	err := restore(follower, archive)
+	if !errors.Is(err, snapshot.ErrTooLarge) || !strings.Contains(err.Error(), "over the limit") ||
+		!strings.Contains(err.Error(), "a twentieth of this server's memory") {
+		t.Fatalf("restore of a %d-byte archive declaring %d bytes: %v", len(archive), snapshot.MaxStateSize, err)
+	}
+	if !leader.IsLeader() {
+		t.Fatal("the leader lost leadership")
+	}
 }

@@ -84,9 +84,12 @@ type Config struct {
 	// has to send the byte that picks its protocol
 	// (limits.rpc_handshake_timeout).
 	RPCHandshakeTimeout time.Duration
-	// RestoreMaxStateBytes caps what a restored state may expand to
-	// (limits.restore_max_state_bytes); 0 means a default derived from
-	// the machine's memory.
+	// RestoreMaxStateBytes is the largest state.bin a restore may
+	// declare in meta.json (limits.restore_max_state_bytes), which is as
+	// far as its archive may expand: past it the upload is refused before
+	// any of state.bin is read. 0 means a twentieth of the memory this
+	// server may use: the machine's, or its cgroup's limit if lower.
+	// snapshot.MaxStateSize (16 GiB) bounds it in any case.
 	RestoreMaxStateBytes int64
 }
 

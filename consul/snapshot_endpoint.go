@@ -111,16 +111,19 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	if err != nil {
 		return err
 	}
+	// Decided from meta.json, before any of state.bin is read: an
+	// archive cannot expand past the size it declares.
+	limit, source := s.restoreLimit()
 	meta, st, err := snapshot.OpenStream(in, func(t structs.MessageType, rec interface{}) error {
 		if err := b.Record(t, rec); err != nil {
 			return fmt.Errorf("%w: state.bin: %v", snapshot.ErrCorrupt, err)
 		}
 		return nil
-	})
+	}, snapshot.WithStateLimit(limit))
 	// Discarding a store that became the state is a no-op.
 	defer b.Discard()
 	if err != nil {
-		return uploadError(err)
+		return uploadError(explainLimit(err, source))
 	}
 	// Runs before the discard: it ends the goroutine that fills b.
 	defer st.Close()

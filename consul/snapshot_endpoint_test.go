@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/consulcompat/consul/snapshot"
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
@@ -269,5 +271,46 @@ func TestRestoreRefusesDumpTheStoreCannotHold(t *testing.T) {
 	}
 	if e := kvGet(t, s, "keep"); e == nil || !s.IsLeader() {
 		t.Fatal("state or leadership lost")
+	}
+}
+
+// TestSnapshotRestoreLimit: an archive whose meta.json declares a
+// state.bin over the restore limit is refused as too large, saying where
+// the limit comes from, and changes nothing; one that fits restores. The
+// default limit is a twentieth of the memory.
+func TestSnapshotRestoreLimit(t *testing.T) {
+	c := testConfig(t)
+	c.RestoreMaxStateBytes = 4 << 20
+	s := testServer(t, c)
+	kvPut(t, s, "precious", "data")
+	fits, _ := save(t, s, false)
+	kvPut(t, s, "later", "write")
+
+	bomb := snapshottest.NewBomb(t, 16, 512<<10, false) // 8 MiB
+	err := restore(s, bomb.Archive(t, bomb.Size))
+	if !errors.Is(err, snapshot.ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+	want := fmt.Sprintf("state.bin would be %d bytes (8.0 MiB), over the limit of 4194304 bytes (4.0 MiB), set by limits.restore_max_state_bytes; raise it to restore this archive", bomb.Size)
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %q, want it to say %q", err, want)
+	}
+	if e := kvGet(t, s, "later"); e == nil || !s.IsLeader() {
+		t.Fatal("a refused restore changed the state or cost the leadership")
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.config.DataDir, "raft", "snapshots", "*")); len(left) != 0 {
+		t.Fatalf("a refused restore left files: %v", left)
+	}
+	if err := restore(s, fits); err != nil {
+		t.Fatal(err)
+	}
+	if kvGet(t, s, "later") != nil || kvGet(t, s, "precious") == nil {
+		t.Fatal("the archive under the limit was not restored")
+	}
+
+	mem, _ := machineMemory("/")
+	unset := &Server{config: DefaultConfig()}
+	if limit, source := unset.restoreLimit(); mem == 0 || limit != mem/20 || !strings.Contains(source, "a twentieth of this server's") {
+		t.Fatalf("default limit %d (%s), memory %d", limit, source, mem)
 	}
 }

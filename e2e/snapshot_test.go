@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -161,50 +160,73 @@ func TestSnapshotArchiveLayout(t *testing.T) {
 	}
 }
 
-// TestCorruptArchiveChangesNothing: a damaged upload is answered 400, the
-// CLI exits 1, the data is as it was and no file is left in the data dir.
-func TestCorruptArchiveChangesNothing(t *testing.T) {
-	dataDir := t.TempDir()
-	a := startAgent(t, dataDir)
+// stateToKeep writes the e2e keys, saves an archive of them, then
+// writes after/save: the state a refused restore must leave as it is.
+// It returns the archive and the files in a's data dir.
+func stateToKeep(t *testing.T, a *agentProc) (archive []byte, files []string) {
+	t.Helper()
 	c := a.client()
 	writeKeys(t, c)
 	body, _, err := c.Snapshot().Save(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, _ := io.ReadAll(body)
+	archive, err = io.ReadAll(body)
 	body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.KV().Put(&api.KVPair{Key: "after/save", Value: []byte("kept")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	before := dirFiles(t, dataDir)
-	sort.Strings(before)
+	return archive, dirFiles(t, a.dataDir)
+}
 
-	truncated := archive[:len(archive)-100]
-	req, _ := http.NewRequest("PUT", a.url("/v1/snapshot"), bytes.NewReader(truncated))
+// checkKept fails unless a still leads, with the state and the files
+// stateToKeep left.
+func checkKept(t *testing.T, a *agentProc, files []string) {
+	t.Helper()
+	c := a.client()
+	checkKeys(t, c)
+	if p, _, err := c.KV().Get("after/save", nil); err != nil || p == nil {
+		t.Fatalf("a refused restore lost a later write: %v %v", p, err)
+	}
+	if leader, err := c.Status().Leader(); err != nil || leader == "" {
+		t.Fatalf("no leader after a refused restore: %q %v", leader, err)
+	}
+	if after := dirFiles(t, a.dataDir); strings.Join(after, "\n") != strings.Join(files, "\n") {
+		t.Fatalf("files in the data dir changed:\nbefore %v\nafter  %v", files, after)
+	}
+}
+
+// putSnapshot restores archive over HTTP and returns the answer.
+func putSnapshot(t *testing.T, a *agentProc, archive []byte) (status int, msg string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", a.url("/v1/snapshot"), bytes.NewReader(archive))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, _ := io.ReadAll(resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 400 || len(msg) == 0 {
-		t.Fatalf("truncated archive: %d %q", resp.StatusCode, msg)
+	return resp.StatusCode, string(body)
+}
+
+// TestCorruptArchiveChangesNothing: a damaged upload is answered 400, the
+// CLI exits 1, the data is as it was and no file is left in the data dir.
+func TestCorruptArchiveChangesNothing(t *testing.T) {
+	a := startAgent(t, t.TempDir())
+	archive, files := stateToKeep(t, a)
+
+	if status, msg := putSnapshot(t, a, archive[:len(archive)-100]); status != 400 || msg == "" {
+		t.Fatalf("truncated archive: %d %q", status, msg)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.snap")
 	os.WriteFile(bad, []byte("PK\x03\x04 definitely not a snapshot"), 0o600)
 	if out, code := a.runCLI("snapshot", "restore", bad); code != 1 {
 		t.Fatalf("CLI restore of garbage: exit %d: %s", code, out)
 	}
-	checkKeys(t, c)
-	if p, _, err := c.KV().Get("after/save", nil); err != nil || p == nil {
-		t.Fatalf("a rejected restore lost a later write: %v %v", p, err)
-	}
-	after := dirFiles(t, dataDir)
-	sort.Strings(after)
-	if strings.Join(before, "\n") != strings.Join(after, "\n") {
-		t.Fatalf("files in the data dir changed:\nbefore %v\nafter  %v", before, after)
-	}
+	checkKept(t, a, files)
 }
 
 // TestDevModeRoundTrip: -dev keeps Raft in memory and still serves

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -28,6 +29,10 @@ func FuzzRead(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Add([]byte("\x1f\x8b\x08\x00"))
 	f.Add([]byte("PK\x03\x04"))
+	// A deflate bomb, honest and declaring no state.bin.
+	bomb := snapshottest.NewBomb(f, 8, 512<<10, false)
+	f.Add(bomb.Archive(f, bomb.Size))
+	f.Add(bomb.Archive(f, 0))
 
 	old := MaxStateSize
 	MaxStateSize = 8 << 20
@@ -161,6 +166,10 @@ func FuzzStream(f *testing.F) {
 	headerOnly, _ := writeArchive(f, nil)
 	f.Add(headerOnly)
 	f.Add([]byte("PK\x03\x04"))
+	// A deflate bomb, honest and declaring no state.bin.
+	bomb := snapshottest.NewBomb(f, 8, 512<<10, false)
+	f.Add(bomb.Archive(f, bomb.Size))
+	f.Add(bomb.Archive(f, 0))
 
 	old := MaxStateSize
 	MaxStateSize = 8 << 20

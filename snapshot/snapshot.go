@@ -41,7 +41,8 @@ var (
 
 // MaxStateSize bounds state.bin, counted in bytes actually read, never
 // trusting a size the archive declares. Write refuses a meta.Size over it,
-// so that it never produces an archive that Read would reject.
+// so that it never produces an archive that Read would reject. It is the
+// format's ceiling; a restore sets its own, lower one with WithStateLimit.
 var MaxStateSize int64 = 16 << 30
 
 // maxMetaSize bounds meta.json, and maxSumsSize SHA256SUMS.

@@ -33,8 +33,14 @@ import (
 // The entries must come in the order Write writes them: meta.json,
 // state.bin, SHA256SUMS. meta.json and SHA256SUMS must be deflated or
 // have their sizes in their local headers; state.bin's size is meta.json's
-// Size. The caller must Close the reader; fn runs on another goroutine.
-func OpenStream(r io.Reader, fn func(t structs.MessageType, rec interface{}) error) (*raft.SnapshotMeta, *StateStream, error) {
+// Size, so that what state.bin may expand to is known before its first
+// byte: WithStateLimit bounds it. The caller must Close the reader; fn
+// runs on another goroutine.
+func OpenStream(r io.Reader, fn func(t structs.MessageType, rec interface{}) error, opts ...StreamOption) (*raft.SnapshotMeta, *StateStream, error) {
+	var o streamOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := newZipStream(r)
 	magic, err := s.br.Peek(len(zipMagic))
 	if err != nil {
@@ -50,6 +56,9 @@ func OpenStream(r io.Reader, fn func(t structs.MessageType, rec interface{}) err
 	meta, err := parseMeta(metaJSON)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o.stateLimit > 0 && meta.Size > o.stateLimit {
+		return nil, nil, &StateLimitError{Size: meta.Size, Limit: o.stateLimit}
 	}
 	e, err := s.openEntry(StateName, meta.Size, meta.Size)
 	if err != nil {

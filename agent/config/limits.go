@@ -7,7 +7,7 @@ import (
 )
 
 // Limits is the limits block: what one client may hold of the agent's
-// connections, and how much a snapshot restore may expand to.
+// connections, and how large a state a snapshot restore may bring.
 type Limits struct {
 	// HTTPMaxConnsPerClient is how many HTTP connections one client IP
 	// may hold open at once; past it, a new connection is answered 429
@@ -31,9 +31,11 @@ type Limits struct {
 	// has to send its first byte, which picks its protocol
 	// (limits.rpc_handshake_timeout, Consul's key and default: 5 s).
 	RPCHandshakeTimeout time.Duration
-	// RestoreMaxStateBytes caps what the state of a snapshot restore may
-	// expand to, in bytes (limits.restore_max_state_bytes, this agent's
-	// key); 0 means a default derived from the machine's memory.
+	// RestoreMaxStateBytes is the largest state.bin, in bytes, that a
+	// snapshot restore may declare, and so expand to
+	// (limits.restore_max_state_bytes, this agent's key); 0 means a
+	// twentieth of the memory the server may use (the machine's, or its
+	// cgroup's limit if lower).
 	RestoreMaxStateBytes int
 }
 

@@ -42,6 +42,15 @@ func freePort(t *testing.T) int {
 // when the test ends.
 func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	t.Helper()
+	a := spawnAgent(t, dataDir, extra...)
+	a.waitForLeader()
+	return a
+}
+
+// spawnAgent starts the agent startAgent starts, without waiting for
+// anything: for an agent that may refuse to start.
+func spawnAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
+	t.Helper()
 	httpPort, serverPort := freePort(t), freePort(t)
 	// Serf LAN too: two agents of one test must not share its default port.
 	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort),
@@ -51,7 +60,7 @@ func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	} else {
 		args = append(args, "-server", "-bootstrap", "-data-dir", dataDir, "-bind", "127.0.0.1", "-client", "127.0.0.1")
 	}
-	return launch(t, append(args, extra...), httpPort, dataDir)
+	return spawn(t, append(args, extra...), httpPort, dataDir)
 }
 
 // startFromConfig starts `consul agent -config-file cfg`; the file must

@@ -92,7 +92,10 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 		c.RaftConfig.SnapshotInterval = a.cfg.RaftSnapshotInterval
 	}
 	if a.cfg.RaftSnapshotThreshold > 0 {
-		c.RaftConfig.SnapshotThreshold = a.cfg.RaftSnapshotThreshold
+		c.RaftConfig.SnapshotThreshold = uint64(a.cfg.RaftSnapshotThreshold)
+	}
+	if a.cfg.RaftTrailingLogs > 0 {
+		c.RaftConfig.TrailingLogs = uint64(a.cfg.RaftTrailingLogs)
 	}
 	return c, nil
 }

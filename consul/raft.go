@@ -51,9 +51,19 @@ func openRaftStores(c *Config, logger hclog.Logger) (*raftStores, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: raft dir: %w", err)
 	}
-	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	if err := checkRaftState(dir, logger); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(dir, "raft.db")
+	bolt, err := openBoltStore(dbPath)
 	if err != nil {
-		return nil, fmt.Errorf("server: open raft.db: %w", err)
+		return nil, raftDBError(dir, dbPath, err)
+	}
+	// Only now: the lock on raft.db shows that no other agent is writing
+	// them.
+	if err := removePartialSnapshots(filepath.Join(dir, snapshotsDirName), logger); err != nil {
+		bolt.Close()
+		return nil, err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, logger)
 	if err != nil {

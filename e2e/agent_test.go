@@ -48,8 +48,17 @@ func freePort(t *testing.T) int {
 // when the test ends.
 func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	t.Helper()
+	a := spawnAgent(t, dataDir, extra...)
+	a.waitForLeader()
+	return a
+}
+
+// spawnAgent starts the agent startAgent starts, without waiting for
+// anything: for an agent that may refuse to start.
+func spawnAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
+	t.Helper()
 	args, httpPort := agentArgs(t, dataDir, extra...)
-	return launch(t, args, httpPort, dataDir)
+	return spawn(t, args, httpPort, dataDir)
 }
 
 // agentArgs are the arguments of startAgent's `consul agent`, and the

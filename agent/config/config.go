@@ -67,9 +67,19 @@ type Config struct {
 	// default. With ACLs on, a token with operator:read reaches the
 	// profiler whatever this says, as in Consul.
 	EnableDebug bool
-	// ReconcileInterval and other timings stay at their defaults for now.
-	RaftSnapshotInterval  time.Duration
-	RaftSnapshotThreshold uint64
+	// RaftSnapshotThreshold is how many log entries Raft appends between
+	// two snapshots of its own (raft_snapshot_threshold, a config file
+	// key only, as in Consul); 0 means Consul's 16384.
+	RaftSnapshotThreshold int
+	// RaftSnapshotInterval is how often Raft checks whether the threshold
+	// is reached, at a random point of each interval
+	// (raft_snapshot_interval, a config file key only, as in Consul); 0
+	// means Consul's 30s.
+	RaftSnapshotInterval time.Duration
+	// RaftTrailingLogs is how many log entries Raft keeps behind a
+	// snapshot, for followers that lag (raft_trailing_logs, a config file
+	// key only, as in Consul); 0 means Consul's 10240.
+	RaftTrailingLogs int
 
 	// Services are the services the agent registers at start (the service
 	// and services keys), with their checks.

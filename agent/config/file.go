@@ -321,6 +321,12 @@ func topLevelField(cfg *Config, key string) (interface{}, bool) {
 		return &cfg.SessionTTLMin, true
 	case "enable_debug":
 		return &cfg.EnableDebug, true
+	case "raft_snapshot_threshold":
+		return &cfg.RaftSnapshotThreshold, true
+	case "raft_snapshot_interval":
+		return &cfg.RaftSnapshotInterval, true
+	case "raft_trailing_logs":
+		return &cfg.RaftTrailingLogs, true
 	}
 	return nil, false
 }

@@ -333,6 +333,17 @@ limits {
 			}),
 		},
 		{
+			name: "raft snapshot tuning",
+			files: map[string]string{"a.hcl": `data_dir = "/d"
+raft_snapshot_threshold = 8
+raft_snapshot_interval = "100ms"
+raft_trailing_logs = 4`},
+			args: []string{"-config-file=@a.hcl"},
+			want: want(t, func(c *Config) {
+				c.DataDir, c.RaftSnapshotThreshold, c.RaftSnapshotInterval, c.RaftTrailingLogs = "/d", 8, 100*time.Millisecond, 4
+			}),
+		},
+		{
 			name:  "bootstrap in a file",
 			files: map[string]string{"a.json": `{"server": true, "bootstrap": true, "data_dir": "/d"}`},
 			args:  []string{"-config-file=@a.json"},
@@ -552,6 +563,13 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"a.json": `{"limits": {"http_max_conns_per_client": -1, "rpc_handshake_timeout": "0s"}}`},
 			args:  []string{"-dev", "-config-file=@a.json"},
 			want:  []string{"limits.http_max_conns_per_client must not be negative, got -1", "limits.rpc_handshake_timeout must be positive, got 0s"},
+		},
+		{
+			name:  "raft snapshot tuning out of range",
+			files: map[string]string{"a.json": `{"raft_snapshot_threshold": -1, "raft_snapshot_interval": "1ms", "raft_trailing_logs": -2}`},
+			args:  []string{"-dev", "-config-file=@a.json"},
+			want: []string{"raft_snapshot_threshold must not be negative, got -1", "raft_snapshot_interval must be at least 5ms, got 1ms",
+				"raft_trailing_logs must not be negative, got -2"},
 		},
 		{
 			name:  "unknown block",

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 )
 
 // maxPort is the largest TCP/UDP port number.
@@ -95,6 +96,16 @@ func validate(cfg *Config) error {
 	}
 	if cfg.RetryMax < 0 {
 		add("retry_max (-retry-max) must not be negative, got %d", cfg.RetryMax)
+	}
+	if cfg.RaftSnapshotThreshold < 0 {
+		add("raft_snapshot_threshold must not be negative, got %d", cfg.RaftSnapshotThreshold)
+	}
+	// Raft's own floor; 0 keeps the default.
+	if cfg.RaftSnapshotInterval != 0 && cfg.RaftSnapshotInterval < 5*time.Millisecond {
+		add("raft_snapshot_interval must be at least 5ms, got %v", cfg.RaftSnapshotInterval)
+	}
+	if cfg.RaftTrailingLogs < 0 {
+		add("raft_trailing_logs must not be negative, got %d", cfg.RaftTrailingLogs)
 	}
 	validateLimits(&cfg.Limits, add)
 

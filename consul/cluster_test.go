@@ -211,15 +211,17 @@ func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
 // reads the rest of the upload; the follower passes on the refusal and
 // its reason, and the leader stays.
 func TestClusterRestoreLimitThroughFollower(t *testing.T) {
+	// Larger than the socket buffers between the servers, so that the
+	// leader answers while the follower still sends. Made before the
+	// cluster starts: building it takes the CPU that, on a loaded
+	// machine, the servers' 100 ms heartbeats need.
+	bomb := snapshottest.NewBomb(t, 40000, 1<<10, false)
+	archive := bomb.Archive(t, snapshot.MaxStateSize)
 	_, servers := formedCluster(t, 3)
 	leader, follower := servers[0], servers[1]
 	if limit, _ := leader.restoreLimit(); limit >= snapshot.MaxStateSize {
 		t.Skipf("the default limit, %d bytes, is not below the format's ceiling", limit)
 	}
-	// Larger than the socket buffers between the servers, so that the
-	// leader answers while the follower still sends.
-	bomb := snapshottest.NewBomb(t, 40000, 1<<10, false)
-	archive := bomb.Archive(t, snapshot.MaxStateSize)
 	err := restore(follower, archive)
 	if !errors.Is(err, snapshot.ErrTooLarge) || !strings.Contains(err.Error(), "over the limit") ||
 		!strings.Contains(err.Error(), "a twentieth of this server's memory") {

@@ -30,11 +30,6 @@ const (
 	defaultDeregisterCriticalMin = time.Minute
 )
 
-// notFoundf is an error the HTTP API answers with 404 and its text.
-func notFoundf(format string, args ...interface{}) error {
-	return fmt.Errorf("%w: %s", structs.ErrNotFound, fmt.Sprintf(format, args...))
-}
-
 // serviceMaintCheckID is the ID of a service's maintenance check.
 func serviceMaintCheckID(serviceID string) string {
 	return serviceMaintCheckPrefix + serviceID

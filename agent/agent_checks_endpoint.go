@@ -152,7 +152,7 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 		return nil, err
 	}
 	if def.ServiceID != "" {
-		if _, err := a.serviceFor(authz, def.ServiceID, true, notFoundf("ServiceID %q does not exist", def.ServiceID)); err != nil {
+		if _, err := a.serviceFor(authz, def.ServiceID, true, local.MissingService(def.ServiceID)); err != nil {
 			return nil, err
 		}
 	} else if err := a.vetCheckWrite(authz, &structs.HealthCheck{}); err != nil {

@@ -343,8 +343,7 @@ func (a *Agent) vetServiceUpdate(req *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.serviceFor(authz, id, true,
-		notFoundf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id))
+	_, err = a.serviceFor(authz, id, true, local.UnknownService(id))
 	return err
 }
 

@@ -26,15 +26,6 @@ const (
 	defaultServiceMaintReason = "Maintenance mode is enabled for this service, but no reason was provided. This is a default message."
 )
 
-// Reaping of services critical too long, Consul's defaults.
-const (
-	// defaultCheckReapInterval is how often the reaper looks.
-	defaultCheckReapInterval = 30 * time.Second
-	// defaultDeregisterCriticalMin is the least DeregisterCriticalServiceAfter
-	// honoured; a shorter one is raised to it.
-	defaultDeregisterCriticalMin = time.Minute
-)
-
 // serviceMaintCheckID is the ID of a service's maintenance check.
 func serviceMaintCheckID(serviceID string) string {
 	return serviceMaintCheckPrefix + serviceID
@@ -223,7 +214,7 @@ func (l *Agent) RemoveService(id string) error {
 
 func (l *Agent) removeServiceLocked(id string) error {
 	if _, _, ok := l.state.Service(id); !ok {
-		return fmt.Errorf("%w: Unknown service ID %q. Ensure that the service ID is passed, not the service name.", structs.ErrNotFound, id)
+		return UnknownService(id)
 	}
 	for cid, c := range l.state.AllChecks() {
 		if c.ServiceID == id {
@@ -254,7 +245,7 @@ func (l *Agent) AddCheck(def *structs.CheckDefinition, token string) error {
 	defer l.ops.Unlock()
 	if h.ServiceID != "" {
 		if _, _, ok := l.state.Service(h.ServiceID); !ok {
-			return fmt.Errorf("%w: ServiceID %q does not exist", structs.ErrNotFound, h.ServiceID)
+			return MissingService(h.ServiceID)
 		}
 	}
 	l.runners.stop(h.CheckID)
@@ -275,10 +266,24 @@ func (l *Agent) RemoveCheck(id string) error {
 	return nil
 }
 
-// UnknownCheck is the error for a check ID the agent does not have: the
-// HTTP API answers it with 404 and Consul's text.
+// UnknownService, UnknownCheck and MissingService are the errors for an
+// ID the agent does not have, in Consul's words; they wrap
+// structs.ErrNotFound, which the HTTP API answers with 404. The HTTP API
+// returns them too when it finds the ID missing before calling the Agent.
+
+// UnknownService is the error for a service ID to change or remove.
+func UnknownService(id string) error {
+	return fmt.Errorf("%w: Unknown service ID %q. Ensure that the service ID is passed, not the service name.", structs.ErrNotFound, id)
+}
+
+// UnknownCheck is the error for a check ID to change or remove.
 func UnknownCheck(id string) error {
 	return fmt.Errorf("%w: Unknown check ID %q. Ensure that the check ID is passed, not the check name.", structs.ErrNotFound, id)
+}
+
+// MissingService is the error for a check registered on a service ID.
+func MissingService(id string) error {
+	return fmt.Errorf("%w: ServiceID %q does not exist", structs.ErrNotFound, id)
 }
 
 // UpdateTTL sets the status and output of a TTL check and restarts its
@@ -338,44 +343,4 @@ func (l *Agent) SetServiceMaintenance(id string, enable bool, reason, token stri
 		l.state.removeCheck(checkID)
 	}
 	return nil
-}
-
-// reapLoop deregisters, every reapInterval, the services with a check
-// that has been critical for longer than its
-// DeregisterCriticalServiceAfter.
-func (l *Agent) reapLoop() {
-	defer close(l.reapDone)
-	ticker := time.NewTicker(l.reapInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-l.stopCh:
-			return
-		case <-ticker.C:
-			l.reap()
-		}
-	}
-}
-
-func (l *Agent) reap() {
-	l.ops.Lock()
-	defer l.ops.Unlock()
-	defs := l.state.CheckDefs()
-	for id, d := range l.state.criticalFor(time.Now()) {
-		def := defs[id]
-		if def == nil || def.DeregisterCriticalServiceAfter <= 0 {
-			continue
-		}
-		if d <= max(def.DeregisterCriticalServiceAfter, l.deregisterMin) {
-			continue
-		}
-		c, _, ok := l.state.Check(id)
-		if !ok || c.ServiceID == "" {
-			continue
-		}
-		if l.removeServiceLocked(c.ServiceID) == nil {
-			l.logger.Info("deregistered a service whose check was critical for too long",
-				"service", c.ServiceID, "check", id, "critical_for", d.Round(time.Millisecond))
-		}
-	}
 }

@@ -21,7 +21,13 @@ const (
 )
 
 // RPCCaller calls a server RPC endpoint; consul.Server is one, called
-// in-process.
+// in-process. It is all the package asks of the server. Anti-entropy
+// calls it, one call at a time, from its own goroutine or from
+// SyncChanges' caller: it reads the node's entries (Catalog.NodeServices,
+// Health.NodeChecks) and writes them (Catalog.Register,
+// Catalog.Deregister). A write refused by ACLs (an error wrapping
+// structs.ErrPermissionDenied or structs.ErrACLNotFound) is logged and
+// skipped; any other error is logged, and a later sync tries again.
 type RPCCaller interface {
 	RPC(method string, args, reply interface{}) error
 }
@@ -68,12 +74,6 @@ func newAntiEntropy(rpc RPCCaller, local *State, node SyncNode, token string, in
 // and a sync of changes whenever the local state signals one.
 func (ae *antiEntropy) start() {
 	go ae.run()
-}
-
-// stop ends the loop and waits for it. A sync in flight finishes first.
-func (ae *antiEntropy) stop() {
-	ae.signalStop()
-	<-ae.done
 }
 
 // signalStop asks the loop to end without waiting, so that the server

@@ -89,7 +89,7 @@ func TestRestoreCorruptionMatrix(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dataDir := ""
-	a, c := testAgentWith(t, func(cfg *config.Config) { dataDir = cfg.DataDir })
+	a, c := testAgent(t, withConfig(func(cfg *config.Config) { dataDir = cfg.DataDir }))
 	for i := 0; i < 5; i++ {
 		if _, err := c.KV().Put(&api.KVPair{Key: fmt.Sprintf("keep/%d", i), Value: []byte("v")}, nil); err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/consulcompat/consul/agent/config"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
+	"go.uber.org/goleak"
 )
 
 // rootSecret is the initial management token of the agents with ACLs on.
@@ -40,9 +41,15 @@ type testAgent struct {
 // aclOn turns ACLs on, default deny, with rootSecret as the initial
 // management token.
 func aclOn(c *config.Config) {
+	aclUnbootstrapped(c)
+	c.ACL.Tokens.InitialManagement = rootSecret
+}
+
+// aclUnbootstrapped turns ACLs on, default deny, without a management
+// token: one is made by `consul acl bootstrap`.
+func aclUnbootstrapped(c *config.Config) {
 	c.ACL.Enabled = true
 	c.ACL.DefaultPolicy = config.ACLPolicyDeny
-	c.ACL.Tokens.InitialManagement = rootSecret
 }
 
 // newTestAgent starts an agent of the test's own, configured as
@@ -65,7 +72,7 @@ func newTestAgent(t *testing.T, mutate func(*config.Config)) *testAgent {
 
 // startAgent starts a bootstrapped server agent on random loopback ports
 // with its data in dataDir, changed by mutate, and waits until it has a
-// leader and, with ACLs on, its initial management token.
+// leader and, with ACLs on, its built-in tokens.
 func startAgent(dataDir string, mutate func(*config.Config)) (*testAgent, error) {
 	cfg := &config.Config{
 		NodeName:   "cli-test",
@@ -95,9 +102,10 @@ func startAgent(dataDir string, mutate func(*config.Config)) (*testAgent, error)
 			return err == nil && leader != ""
 		})
 	}
-	if err == nil && cfg.ACL.Tokens.InitialManagement != "" {
-		// The leader creates the token after its election.
-		err = waitFor("the initial management token", func() bool {
+	if err == nil && cfg.ACL.Enabled {
+		// The leader creates the anonymous token and the initial
+		// management one after its election.
+		err = waitFor("the ACL tokens", func() bool {
 			_, _, err := ta.client.ACL().TokenReadSelf(nil)
 			return err == nil
 		})
@@ -117,11 +125,16 @@ var shared struct {
 	agents map[bool]*testAgent // by ACLs on
 }
 
-// sharedAgent returns the package's agent with ACLs on (aclOn) or off,
-// emptied of what earlier tests stored in it: keys, sessions, and ACL
-// objects other than the built-in ones and rootSecret's token. The tests
-// of the package run one at a time (none calls t.Parallel), so each has
-// the agent to itself.
+// sharedAgent returns the package's agent with ACLs on or off, emptied of
+// what earlier tests stored in it: keys, sessions, and ACL objects other
+// than the built-in ones and rootSecret's token. The tests of the package
+// run one at a time (none calls t.Parallel), so each has the agent to
+// itself.
+//
+// With ACLs on, it is aclOn with rootSecret as the default token too:
+// a request without a token is an operator's, as from a shell with
+// CONSUL_HTTP_TOKEN set, so that a test names a token only to have it
+// refused.
 func sharedAgent(t *testing.T, acl bool) *testAgent {
 	t.Helper()
 	shared.mu.Lock()
@@ -134,7 +147,10 @@ func sharedAgent(t *testing.T, acl bool) *testAgent {
 		}
 		var mutate func(*config.Config)
 		if acl {
-			mutate = aclOn
+			mutate = func(c *config.Config) {
+				aclOn(c)
+				c.ACL.Tokens.Default = rootSecret
+			}
 		}
 		if a, err = startAgent(dir, mutate); err != nil {
 			os.RemoveAll(dir)
@@ -149,17 +165,37 @@ func sharedAgent(t *testing.T, acl bool) *testAgent {
 	return a
 }
 
-// TestMain shuts the shared agents down once every test has run.
+// TestMain shuts the shared agents down once every test has run, and
+// fails if goroutines are left behind by then.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, a := range shared.agents {
 		if err := a.Shutdown(); err != nil {
-			os.Stderr.WriteString("shutting down a shared agent: " + err.Error() + "\n")
+			fmt.Fprintln(os.Stderr, "shutting down a shared agent:", err)
 			code = 1
 		}
 		os.RemoveAll(a.dataDir)
 	}
+	if err := findLeaks(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// findLeaks reports the goroutines still running 3 s after the agents'
+// shutdown: memberlist's Shutdown does not wait for a probe in flight.
+func findLeaks() error {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		// A Raft future pending when Raft shuts down may never be
+		// answered; the goroutine waiting on it is Raft's.
+		err := goleak.Find(goleak.IgnoreAnyFunction("github.com/consulcompat/consul/consul.(*Server).raftWait.func1"))
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // reset deletes what tests store in the agent.

@@ -9,20 +9,21 @@ import (
 	"testing"
 )
 
-// faultyAgent is a stand-in for an agent's HTTP API that answers every
-// request with fault, closed when the test ends. It is only for the
-// faults a real agent cannot be made to show at a chosen moment: a body
-// cut mid-stream, a response that is not what it says, a server that
-// stalls. Everything else is tested against a real agent (testAgent), and
-// each use says why a real one cannot do it.
-func faultyAgent(t *testing.T, fault http.HandlerFunc) *httptest.Server {
+// standIn starts a stand-in for an agent's HTTP API that answers every
+// request with handler, and closes it when the test ends. It is only for
+// what a real agent cannot be made to show, and each use says what:
+// faults at a chosen moment (a body cut mid-stream, a response that is
+// not what it says, a stall, an error), members in states that one agent
+// cannot reach, and the ACL fields the agent does not keep yet.
+// Everything else is tested against a real agent (testAgent).
+func standIn(t *testing.T, handler http.HandlerFunc) *httptest.Server {
 	t.Helper()
-	s := httptest.NewServer(fault)
+	s := httptest.NewServer(handler)
 	t.Cleanup(s.Close)
 	return s
 }
 
-// objectStub is a stand-in for an agent's HTTP API holding one object.
+// objectStub is a standIn holding one ACL object.
 type objectStub struct {
 	*httptest.Server
 
@@ -32,13 +33,13 @@ type objectStub struct {
 
 // aclObjectStub starts an objectStub that answers a GET of path with obj
 // as JSON, and a PUT to path with the body it was sent, which sent then
-// returns; it is closed when the test ends. It is for the ACL fields that
-// a real agent does not keep yet, the identities of tokens and roles, so
-// that the update commands can be seen to keep them.
+// returns. It is for the identities of tokens and roles, which a real
+// agent does not keep yet, so that the update commands can be seen to
+// keep them.
 func aclObjectStub(t *testing.T, path string, obj interface{}) *objectStub {
 	t.Helper()
 	s := &objectStub{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = standIn(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path != path:
 			http.NotFound(w, r)
@@ -57,8 +58,7 @@ func aclObjectStub(t *testing.T, path string, obj interface{}) *objectStub {
 		default:
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		}
-	}))
-	t.Cleanup(s.Close)
+	})
 	return s
 }
 

@@ -173,7 +173,7 @@ func TestSnapshotSaveFailures(t *testing.T) {
 	good := testArchive(t, 5, "a", "b", "c")
 	cases := []struct {
 		name string
-		// fault answers the save in a faultyAgent: a real agent cannot be
+		// fault answers the save in a standIn: a real agent cannot be
 		// made to fail so at will. nil runs the save against a real
 		// agent with ACLs on, with a token it refuses.
 		fault  http.HandlerFunc
@@ -248,7 +248,7 @@ func TestSnapshotSaveFailures(t *testing.T) {
 					a := sharedAgent(t, true)
 					agentFlags = []string{"-http-addr=" + a.url, "-token=" + a.tokenWithRules(t, "kv-write", `key_prefix "" { policy = "write" }`)}
 				} else {
-					agentFlags = []string{"-http-addr=" + faultyAgent(t, tc.fault).URL}
+					agentFlags = []string{"-http-addr=" + standIn(t, tc.fault).URL}
 				}
 				file := filepath.Join(t.TempDir(), "backup.snap")
 				old := []byte("the last good snapshot")
@@ -302,12 +302,12 @@ func TestSnapshotSaveBadPath(t *testing.T) {
 
 // TestSnapshotSaveInterrupted: SIGINT during the transfer stops the save
 // and removes its .part file instead of killing the process. A real
-// agent sends a small snapshot at once: a faultyAgent holds the transfer
+// agent sends a small snapshot at once: a standIn holds the transfer
 // open halfway, until the save gives up.
 func TestSnapshotSaveInterrupted(t *testing.T) {
 	good := testArchive(t, 5, "a")
 	started := make(chan struct{})
-	f := faultyAgent(t, func(w http.ResponseWriter, r *http.Request) {
+	f := standIn(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write(good[:len(good)/2])
 		w.(http.Flusher).Flush()
 		close(started)

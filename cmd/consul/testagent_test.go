@@ -334,6 +334,13 @@ func (s *requestSpy) last(t *testing.T) spiedRequest {
 	return s.requests[len(s.requests)-1]
 }
 
+// all returns the requests passed on so far.
+func (s *requestSpy) all() []spiedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]spiedRequest(nil), s.requests...)
+}
+
 // count returns the number of requests passed on so far.
 func (s *requestSpy) count() int {
 	s.mu.Lock()

@@ -35,7 +35,8 @@ type testAgent struct {
 	client *api.Client
 	// dataDir is the agent's data directory.
 	dataDir string
-	acl     bool
+	// acl tells whether ACLs are on.
+	acl bool
 }
 
 // aclOn turns ACLs on, default deny, with rootSecret as the initial
@@ -53,8 +54,8 @@ func aclUnbootstrapped(c *config.Config) {
 }
 
 // newTestAgent starts an agent of the test's own, configured as
-// startAgent says and then changed by mutate (nil, or aclOn, or more), and
-// shuts it down when the test ends. Most tests share one instead (see
+// startAgent says and changed by mutate (nil for no change), and shuts it
+// down when the test ends. Most tests share one instead (see
 // sharedAgent); this is for those that change what others rely on.
 func newTestAgent(t *testing.T, mutate func(*config.Config)) *testAgent {
 	t.Helper()
@@ -117,13 +118,10 @@ func startAgent(dataDir string, mutate func(*config.Config)) (*testAgent, error)
 	return ta, nil
 }
 
-// shared are the agents that the tests share, started on first use and
-// shut down by TestMain: starting one takes about two seconds, most of
-// them waiting for its election.
-var shared struct {
-	mu     sync.Mutex
-	agents map[bool]*testAgent // by ACLs on
-}
+// sharedAgents are the agents that the tests share, by whether ACLs are
+// on, started on first use and shut down by TestMain: starting one takes
+// about two seconds, most of them waiting for its election.
+var sharedAgents = make(map[bool]*testAgent)
 
 // sharedAgent returns the package's agent with ACLs on or off, emptied of
 // what earlier tests stored in it: keys, sessions, and ACL objects other
@@ -137,9 +135,7 @@ var shared struct {
 // refused.
 func sharedAgent(t *testing.T, acl bool) *testAgent {
 	t.Helper()
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	a := shared.agents[acl]
+	a := sharedAgents[acl]
 	if a == nil {
 		dir, err := os.MkdirTemp("", "cli-test-agent")
 		if err != nil {
@@ -156,10 +152,7 @@ func sharedAgent(t *testing.T, acl bool) *testAgent {
 			os.RemoveAll(dir)
 			t.Fatal(err)
 		}
-		if shared.agents == nil {
-			shared.agents = make(map[bool]*testAgent)
-		}
-		shared.agents[acl] = a
+		sharedAgents[acl] = a
 	}
 	a.reset(t)
 	return a
@@ -169,7 +162,7 @@ func sharedAgent(t *testing.T, acl bool) *testAgent {
 // fails if goroutines are left behind by then.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, a := range shared.agents {
+	for _, a := range sharedAgents {
 		if err := a.Shutdown(); err != nil {
 			fmt.Fprintln(os.Stderr, "shutting down a shared agent:", err)
 			code = 1

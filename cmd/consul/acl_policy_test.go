@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,7 +11,8 @@ import (
 )
 
 func TestACLPolicyCreate(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
 	const rules = `key_prefix "" { policy = "read" }`
 
@@ -26,16 +28,8 @@ func TestACLPolicyCreate(t *testing.T) {
 	if !reflect.DeepEqual(sent, want) {
 		t.Errorf("sent %s", req.body)
 	}
-	var id string
-	f.mu.Lock()
-	for _, p := range f.policies {
-		if p.Name == "kv-read" {
-			id = p.ID
-		}
-	}
-	f.mu.Unlock()
 	wantOut(t, r, ""+
-		"ID:           "+id+"\n"+
+		"ID:           "+a.policyNamed(t, "kv-read").ID+"\n"+
 		"Name:         kv-read\n"+
 		"Description:  Read all keys\n"+
 		"Datacenters:  dc1, dc2\n"+
@@ -49,7 +43,11 @@ func TestACLPolicyCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = runCLI(t, "", "acl", "policy", "create", addr, "-name=from-file", "-rules=@"+file, "-meta")
-	r.check(t, 0, []string{"Datacenters:  \nHash:         6162636465666768\nCreate Index: ", "Rules:\n" + fileRules + "\n"}, nil)
+	held := a.policyNamed(t, "from-file")
+	r.check(t, 0, []string{
+		fmt.Sprintf("Datacenters:  \nHash:         %x\nCreate Index: %d\nModify Index: %d\n", held.Hash, held.CreateIndex, held.ModifyIndex),
+		"Rules:\n" + fileRules + "\n",
+	}, nil)
 	f.last(t).decode(t, &sent)
 	if sent.Rules != fileRules {
 		t.Errorf("rules from file sent as %q", sent.Rules)
@@ -85,9 +83,10 @@ func TestACLPolicyCreate(t *testing.T) {
 }
 
 func TestACLPolicyRead(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p := f.addPolicy("kv-read", `key_prefix "" { policy = "read" }`)
+	p := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read", Rules: `key_prefix "" { policy = "read" }`})
 
 	want := "" +
 		"ID:           " + p.ID + "\n" +
@@ -121,7 +120,7 @@ func TestACLPolicyRead(t *testing.T) {
 	}{
 		{nil, "Must specify either the -id or -name parameters"},
 		{[]string{"-name=nope"}, "Error policy not found: nope"},
-		{[]string{"-id=" + missing}, `Error reading policy "id:` + missing + `": Unexpected response code: 404 (policy not found)`},
+		{[]string{"-id=" + missing}, `Error reading policy "id:` + missing + `": Unexpected response code: 404 (ACL policy not found)`},
 		{[]string{"-id=zzz"}, "Error determining policy ID: No such policy ID with prefix: zzz"},
 	} {
 		args := append([]string{"acl", "policy", "read", addr}, tc.args...)
@@ -129,44 +128,57 @@ func TestACLPolicyRead(t *testing.T) {
 	}
 }
 
+// TestACLPolicyList lists the policies in the order the agent gives them.
 func TestACLPolicyList(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p := f.addPolicy("kv-read", "")
-	f.mu.Lock()
-	p.Description, p.Datacenters = "Read keys", []string{"dc1", "dc2"}
-	f.mu.Unlock()
+	p := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read", Description: "Read keys", Datacenters: []string{"dc1", "dc2"}})
 
-	wantOut(t, runCLI(t, "", "acl", "policy", "list", addr), ""+
-		"global-management:\n"+
-		"   ID:           00000000-0000-0000-0000-000000000001\n"+
-		"   Description:  Builtin Policy that grants unlimited access\n"+
-		"   Datacenters:  \n"+
-		"kv-read:\n"+
-		"   ID:           "+p.ID+"\n"+
-		"   Description:  Read keys\n"+
-		"   Datacenters:  dc1, dc2\n"+
-		"\n")
+	entries := map[string]string{
+		aclGlobalManagementPolicyID: "" +
+			"global-management:\n" +
+			"   ID:           00000000-0000-0000-0000-000000000001\n" +
+			"   Description:  Builtin Policy that grants unlimited access\n" +
+			"   Datacenters:  \n",
+		p.ID: "" +
+			"kv-read:\n" +
+			"   ID:           " + p.ID + "\n" +
+			"   Description:  Read keys\n" +
+			"   Datacenters:  dc1, dc2\n",
+	}
+	listed, _, err := a.client.ACL().PolicyList(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range listed {
+		ids = append(ids, e.ID)
+	}
+	wantOut(t, runCLI(t, "", "acl", "policy", "list", addr), inAgentOrder(t, entries, ids, "")+"\n")
 	if req := f.last(t); req.method != "GET" || req.path != "/v1/acl/policies" {
 		t.Fatalf("request %s %s", req.method, req.path)
 	}
-	runCLI(t, "", "acl", "policy", "list", addr, "-meta").
-		check(t, 0, []string{"   Datacenters:  dc1, dc2\n   Hash:         6162636465666768\n   Create Index: 3\n   Modify Index: 3\n"}, nil)
+	runCLI(t, "", "acl", "policy", "list", addr, "-meta").check(t, 0, []string{fmt.Sprintf(
+		"   Datacenters:  dc1, dc2\n   Hash:         %x\n   Create Index: %d\n   Modify Index: %d\n",
+		p.Hash, p.CreateIndex, p.ModifyIndex)}, nil)
 
 	var list []api.ACLPolicyListEntry
 	wantJSON(t, runCLI(t, "", "acl", "policy", "list", addr, "-format=json"), &list)
-	if len(list) != 2 || list[1].Name != "kv-read" {
+	if len(list) != 2 || list[0].ID != listed[0].ID || list[1].ID != listed[1].ID {
 		t.Fatalf("JSON list %+v", list)
 	}
 }
 
 func TestACLPolicyUpdate(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p := f.addPolicy("kv-read", "old rules")
-	f.mu.Lock()
-	p.Description, p.Datacenters = "old description", []string{"dc1"}
-	f.mu.Unlock()
+	const (
+		oldRules = `key_prefix "" { policy = "read" }`
+		newRules = `node_prefix "" { policy = "read" }`
+	)
+	p := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read", Description: "old description", Datacenters: []string{"dc1"}, Rules: oldRules})
 
 	// update runs the command and returns the policy it sent.
 	update := func(t *testing.T, stdin string, args ...string) api.ACLPolicy {
@@ -184,21 +196,21 @@ func TestACLPolicyUpdate(t *testing.T) {
 
 	// What is not given is kept.
 	sent := update(t, "", "-id="+p.ID[:8], "-description=new description")
-	want := api.ACLPolicy{ID: p.ID, Name: "kv-read", Description: "new description", Datacenters: []string{"dc1"}, Rules: "old rules"}
+	want := api.ACLPolicy{ID: p.ID, Name: "kv-read", Description: "new description", Datacenters: []string{"dc1"}, Rules: oldRules}
 	if !reflect.DeepEqual(sent, want) {
 		t.Errorf("sent %s", f.last(t).body)
 	}
 
 	// Found by -name; new rules from stdin; datacenters replaced.
-	sent = update(t, "new rules", "-name=kv-read", "-rules=-", "-valid-datacenter=dc2")
-	want = api.ACLPolicy{ID: p.ID, Name: "kv-read", Description: "new description", Datacenters: []string{"dc2"}, Rules: "new rules"}
+	sent = update(t, newRules, "-name=kv-read", "-rules=-", "-valid-datacenter=dc2")
+	want = api.ACLPolicy{ID: p.ID, Name: "kv-read", Description: "new description", Datacenters: []string{"dc2"}, Rules: newRules}
 	if !reflect.DeepEqual(sent, want) {
 		t.Errorf("sent %s", f.last(t).body)
 	}
 
 	// An empty -description clears it; a rename needs -id.
 	sent = update(t, "", "-id="+p.ID, "-description=", "-name=kv-reader")
-	if sent.Description != "" || sent.Name != "kv-reader" || sent.Rules != "new rules" {
+	if sent.Description != "" || sent.Name != "kv-reader" || sent.Rules != newRules {
 		t.Errorf("sent %s", f.last(t).body)
 	}
 
@@ -213,6 +225,10 @@ func TestACLPolicyUpdate(t *testing.T) {
 	wantJSON(t, runCLI(t, "", "acl", "policy", "update", addr, "-id="+p.ID, "-description=j", "-format=json"), &got)
 	if got.ID != p.ID || got.Description != "j" {
 		t.Fatalf("JSON policy %+v", got)
+	}
+	held := a.policyNamed(t, "bare")
+	if held.ID != p.ID || held.Description != "j" || held.Rules != `acl = "read"` || len(held.Datacenters) != 0 {
+		t.Errorf("the agent holds %+v", held)
 	}
 
 	for _, tc := range []struct {
@@ -230,22 +246,39 @@ func TestACLPolicyUpdate(t *testing.T) {
 }
 
 func TestACLPolicyDelete(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	a := f.addPolicy("a", "")
-	b := f.addPolicy("b", "")
+	pa := a.addPolicy(t, &api.ACLPolicy{Name: "a"})
+	pb := a.addPolicy(t, &api.ACLPolicy{Name: "b"})
 
-	wantOut(t, runCLI(t, "", "acl", "policy", "delete", addr, "-id="+a.ID[:8]), `Policy "`+a.ID+`" deleted successfully`+"\n")
-	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/policy/"+a.ID {
+	wantOut(t, runCLI(t, "", "acl", "policy", "delete", addr, "-id="+pa.ID[:8]), `Policy "`+pa.ID+`" deleted successfully`+"\n")
+	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/policy/"+pa.ID {
 		t.Fatalf("request %s %s", req.method, req.path)
 	}
-	wantOut(t, runCLI(t, "", "acl", "policy", "delete", addr, "-name=b"), `Policy "`+b.ID+`" deleted successfully`+"\n")
-	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/policy/"+b.ID {
+	wantOut(t, runCLI(t, "", "acl", "policy", "delete", addr, "-name=b"), `Policy "`+pb.ID+`" deleted successfully`+"\n")
+	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/policy/"+pb.ID {
 		t.Fatalf("request %s %s", req.method, req.path)
+	}
+	if list, _, err := a.client.ACL().PolicyList(nil); err != nil || len(list) != 1 {
+		t.Fatalf("after the deletes the agent lists %d policies (%v), want global-management alone", len(list), err)
 	}
 
 	runCLI(t, "", "acl", "policy", "delete", addr).check(t, 1, nil, []string{"Must specify either the -id or -name parameters"})
 	runCLI(t, "", "acl", "policy", "delete", addr, "-name=b").check(t, 1, nil, []string{"Error determining policy ID: No such policy with name b"})
-	runCLI(t, "", "acl", "policy", "delete", addr, "-id="+a.ID).
-		check(t, 1, nil, []string{`Error deleting policy "` + a.ID + `": Unexpected response code: 404`})
+	// A policy deleted already is deleted again, as in Consul.
+	wantOut(t, runCLI(t, "", "acl", "policy", "delete", addr, "-id="+pa.ID), `Policy "`+pa.ID+`" deleted successfully`+"\n")
+	// The api client closes this response before reading its message.
+	runCLI(t, "", "acl", "policy", "delete", addr, "-id=global-management").
+		check(t, 1, nil, []string{`Error deleting policy "` + aclGlobalManagementPolicyID + `": Unexpected response code: 400`})
+}
+
+// policyNamed returns the policy called name as the agent holds it.
+func (a *testAgent) policyNamed(t *testing.T, name string) *api.ACLPolicy {
+	t.Helper()
+	p, _, err := a.client.ACL().PolicyReadByName(name, nil)
+	if err != nil || p == nil {
+		t.Fatalf("policy %s: %v", name, err)
+	}
+	return p
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -8,13 +10,14 @@ import (
 )
 
 func TestACLRoleCreate(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	kvRead := f.addPolicy("kv-read", "")
-	svcWrite := f.addPolicy("svc-write", "")
+	kvRead := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read"})
+	svcWrite := a.addPolicy(t, &api.ACLPolicy{Name: "svc-write"})
 
 	r := runCLI(t, "", "acl", "role", "create", addr, "-name=ops", "-description=Operators",
-		"-policy-name=kv-read", "-policy-id="+svcWrite.ID[:8], "-service-identity=web", "-node-identity=n1:dc1")
+		"-policy-name=kv-read", "-policy-id="+svcWrite.ID[:8])
 	req := f.last(t)
 	if req.method != "PUT" || req.path != "/v1/acl/role" {
 		t.Fatalf("request %s %s", req.method, req.path)
@@ -23,31 +26,34 @@ func TestACLRoleCreate(t *testing.T) {
 	req.decode(t, &sent)
 	want := api.ACLRole{
 		Name: "ops", Description: "Operators",
-		Policies:          []*api.ACLLink{{Name: "kv-read"}, {ID: svcWrite.ID}},
-		ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}},
-		NodeIdentities:    []*api.ACLNodeIdentity{{NodeName: "n1", Datacenter: "dc1"}},
+		Policies: []*api.ACLLink{{Name: "kv-read"}, {ID: svcWrite.ID}},
 	}
 	if !reflect.DeepEqual(sent, want) {
 		t.Errorf("sent %s", req.body)
 	}
-	var id string
-	f.mu.Lock()
-	for _, role := range f.roles {
-		id = role.ID
-	}
-	f.mu.Unlock()
 	wantOut(t, r, ""+
-		"ID:           "+id+"\n"+
+		"ID:           "+a.roleNamed(t, "ops").ID+"\n"+
 		"Name:         ops\n"+
 		"Description:  Operators\n"+
 		"Policies:\n"+
 		"   "+kvRead.ID+" - kv-read\n"+
 		"   "+svcWrite.ID+" - svc-write\n"+
-		"Service Identities:\n"+
-		"   web (Datacenters: all)\n"+
-		"Node Identities:\n"+
-		"   n1 (Datacenter: dc1)\n"+
 		"\n")
+
+	// The identities are sent; the agent does not keep them yet (see
+	// TestACLPrettyFields for how they are shown).
+	runCLI(t, "", "acl", "role", "create", addr, "-name=identities", "-service-identity=web", "-node-identity=n1:dc1").
+		check(t, 0, nil, nil)
+	sent = api.ACLRole{}
+	f.last(t).decode(t, &sent)
+	want = api.ACLRole{
+		Name:              "identities",
+		ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}},
+		NodeIdentities:    []*api.ACLNodeIdentity{{NodeName: "n1", Datacenter: "dc1"}},
+	}
+	if !reflect.DeepEqual(sent, want) {
+		t.Errorf("sent %s", f.last(t).body)
+	}
 
 	var got api.ACLRole
 	wantJSON(t, runCLI(t, "", "acl", "role", "create", addr, "-name=json", "-policy-name=kv-read", "-format=json"), &got)
@@ -72,14 +78,15 @@ func TestACLRoleCreate(t *testing.T) {
 		t.Error("an invalid command line sent a request")
 	}
 	runCLI(t, "", "acl", "role", "create", addr, "-name=x", "-policy-name=nope").
-		check(t, 1, nil, []string{"Failed to create new role: Unexpected response code: 400 (cannot find policy nope)"})
+		check(t, 1, nil, []string{`Failed to create new role: Unexpected response code: 400 (No such ACL policy with ID "" or name "nope")`})
 }
 
 func TestACLRoleRead(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p := f.addPolicy("kv-read", "")
-	role := f.addRole("ops", p)
+	p := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read"})
+	role := a.addRole(t, &api.ACLRole{Name: "ops", Policies: linksTo(p)})
 
 	want := "" +
 		"ID:           " + role.ID + "\n" +
@@ -97,8 +104,8 @@ func TestACLRoleRead(t *testing.T) {
 	if req := f.last(t); req.path != "/v1/acl/role/name/ops" {
 		t.Fatalf("read by name asked %s", req.path)
 	}
-	runCLI(t, "", "acl", "role", "read", addr, "-name=ops", "-meta").
-		check(t, 0, []string{"Description:  \nHash:         6162636465666768\nCreate Index: 4\nModify Index: 4\nPolicies:\n"}, nil)
+	runCLI(t, "", "acl", "role", "read", addr, "-name=ops", "-meta").check(t, 0, []string{fmt.Sprintf(
+		"Description:  \nHash:         %x\nCreate Index: %d\nModify Index: %d\nPolicies:\n", role.Hash, role.CreateIndex, role.ModifyIndex)}, nil)
 
 	var got api.ACLRole
 	wantJSON(t, runCLI(t, "", "acl", "role", "read", addr, "-name=ops", "-format=json"), &got)
@@ -121,56 +128,62 @@ func TestACLRoleRead(t *testing.T) {
 	}
 }
 
+// TestACLRoleList lists the roles in the order the agent gives them.
 func TestACLRoleList(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p := f.addPolicy("kv-read", "")
-	a := f.addRole("a", p)
-	b := f.addRole("b")
-	f.mu.Lock()
-	b.Description = "no policies"
-	b.ServiceIdentities = []*api.ACLServiceIdentity{{ServiceName: "web", Datacenters: []string{"dc1"}}}
-	f.mu.Unlock()
+	p := a.addPolicy(t, &api.ACLPolicy{Name: "kv-read"})
+	ra := a.addRole(t, &api.ACLRole{Name: "a", Policies: linksTo(p)})
+	rb := a.addRole(t, &api.ACLRole{Name: "b", Description: "no policies"})
 
-	wantOut(t, runCLI(t, "", "acl", "role", "list", addr), ""+
-		"a:\n"+
-		"   ID:           "+a.ID+"\n"+
-		"   Description:  \n"+
-		"   Policies:\n"+
-		"      "+p.ID+" - kv-read\n"+
-		"b:\n"+
-		"   ID:           "+b.ID+"\n"+
-		"   Description:  no policies\n"+
-		"   Service Identities:\n"+
-		"      web (Datacenters: dc1)\n"+
-		"\n")
+	entries := map[string]string{
+		ra.ID: "" +
+			"a:\n" +
+			"   ID:           " + ra.ID + "\n" +
+			"   Description:  \n" +
+			"   Policies:\n" +
+			"      " + p.ID + " - kv-read\n",
+		rb.ID: "" +
+			"b:\n" +
+			"   ID:           " + rb.ID + "\n" +
+			"   Description:  no policies\n",
+	}
+	listed, _, err := a.client.ACL().RoleList(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range listed {
+		ids = append(ids, e.ID)
+	}
+	wantOut(t, runCLI(t, "", "acl", "role", "list", addr), inAgentOrder(t, entries, ids, "")+"\n")
 	if req := f.last(t); req.method != "GET" || req.path != "/v1/acl/roles" {
 		t.Fatalf("request %s %s", req.method, req.path)
 	}
 
 	var list []api.ACLRole
 	wantJSON(t, runCLI(t, "", "acl", "role", "list", addr, "-format=json"), &list)
-	if len(list) != 2 || list[0].Name != "a" {
+	if len(list) != 2 || list[0].ID != listed[0].ID || list[1].ID != listed[1].ID {
 		t.Fatalf("JSON list %+v", list)
 	}
 
-	f.mu.Lock()
-	f.roles = map[string]*api.ACLRole{}
-	f.mu.Unlock()
+	for _, r := range listed {
+		if _, err := a.client.ACL().RoleDelete(r.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	wantOut(t, runCLI(t, "", "acl", "role", "list", addr), "")
 	wantOut(t, runCLI(t, "", "acl", "role", "list", addr, "-format=json"), "[]\n")
 }
 
 func TestACLRoleUpdate(t *testing.T) {
-	f := newFakeACL(t)
+	a := sharedAgent(t, true)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
-	p1 := f.addPolicy("p1", "")
-	p2 := f.addPolicy("p2", "")
-	role := f.addRole("ops", p1)
-	f.mu.Lock()
-	role.Description = "old"
-	role.ServiceIdentities = []*api.ACLServiceIdentity{{ServiceName: "web"}}
-	f.mu.Unlock()
+	p1 := a.addPolicy(t, &api.ACLPolicy{Name: "p1"})
+	p2 := a.addPolicy(t, &api.ACLPolicy{Name: "p2"})
+	role := a.addRole(t, &api.ACLRole{Name: "ops", Description: "old", Policies: linksTo(p1)})
 
 	update := func(t *testing.T, args ...string) api.ACLRole {
 		t.Helper()
@@ -185,7 +198,8 @@ func TestACLRoleUpdate(t *testing.T) {
 		return sent
 	}
 
-	// Merged: policies and identities are added, the rest kept.
+	// Merged: policies and identities are added, the rest kept (see also
+	// TestACLRoleUpdateIdentities).
 	sent := update(t, "-id="+role.ID[:8], "-policy-name=p2", "-policy-name=p1", "-service-identity=web:dc1", "-service-identity=db")
 	if sent.Name != "ops" || sent.Description != "old" {
 		t.Errorf("sent %s", f.last(t).body)
@@ -215,6 +229,9 @@ func TestACLRoleUpdate(t *testing.T) {
 	if got.ID != role.ID || got.Description != "j" {
 		t.Fatalf("JSON role %+v", got)
 	}
+	if held := a.roleNamed(t, "bare"); held.ID != role.ID || held.Description != "j" || len(held.Policies) != 1 || held.Policies[0].ID != p2.ID {
+		t.Errorf("the agent holds %+v", held)
+	}
 
 	for _, tc := range []struct {
 		args []string
@@ -222,25 +239,63 @@ func TestACLRoleUpdate(t *testing.T) {
 	}{
 		{[]string{"-name=x"}, "Cannot update a role without specifying the -id parameter"},
 		{[]string{"-id=cccccccc-1111-4222-8333-444444444444"}, `Role not found with ID "cccccccc-1111-4222-8333-444444444444"`},
-		{[]string{"-id=" + role.ID, "-policy-name=nope"}, `Error updating role "` + role.ID + `": Unexpected response code: 400 (cannot find policy nope)`},
+		{[]string{"-id=" + role.ID, "-policy-name=nope"}, `Error updating role "` + role.ID + `": Unexpected response code: 400 (No such ACL policy with ID "" or name "nope")`},
 	} {
 		args := append([]string{"acl", "role", "update", addr}, tc.args...)
 		runCLI(t, "", args...).check(t, 1, nil, []string{tc.err})
 	}
 }
 
-func TestACLRoleDelete(t *testing.T) {
-	f := newFakeACL(t)
-	addr := "-http-addr=" + f.URL
-	a := f.addRole("a")
-	b := f.addRole("b")
+// TestACLRoleUpdateIdentities: an update merges the identities given
+// into the role's: one for a service the role has replaces it, one for a
+// node it has is not added again. The agent does not keep identities
+// yet, so a stand-in holds the role.
+func TestACLRoleUpdateIdentities(t *testing.T) {
+	role := &api.ACLRole{ID: "aaaaaaaa-1111-4222-8333-444444444444", Name: "ops",
+		ServiceIdentities: []*api.ACLServiceIdentity{{ServiceName: "web"}, {ServiceName: "api"}},
+		NodeIdentities:    []*api.ACLNodeIdentity{{NodeName: "n1", Datacenter: "dc1"}}}
+	stub := aclObjectStub(t, "/v1/acl/role/"+role.ID, role)
 
-	wantOut(t, runCLI(t, "", "acl", "role", "delete", addr, "-id="+a.ID[:8]), `Role "`+a.ID+`" deleted successfully`+"\n")
-	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/role/"+a.ID {
+	runCLI(t, "", "acl", "role", "update", "-http-addr="+stub.URL, "-id="+role.ID,
+		"-service-identity=web:dc1", "-service-identity=db", "-node-identity=n1:dc1", "-node-identity=n2:dc2").
+		check(t, 0, []string{"ID:           " + role.ID + "\n"}, nil)
+	var sent api.ACLRole
+	if err := json.Unmarshal(stub.sent(), &sent); err != nil {
+		t.Fatal(err)
+	}
+	wantSvc := []*api.ACLServiceIdentity{{ServiceName: "web", Datacenters: []string{"dc1"}}, {ServiceName: "api"}, {ServiceName: "db"}}
+	wantNodes := []*api.ACLNodeIdentity{{NodeName: "n1", Datacenter: "dc1"}, {NodeName: "n2", Datacenter: "dc2"}}
+	if !reflect.DeepEqual(sent.ServiceIdentities, wantSvc) || !reflect.DeepEqual(sent.NodeIdentities, wantNodes) {
+		t.Errorf("identities sent %s", stub.sent())
+	}
+}
+
+func TestACLRoleDelete(t *testing.T) {
+	a := sharedAgent(t, true)
+	f := a.spy(t)
+	addr := "-http-addr=" + f.URL
+	ra := a.addRole(t, &api.ACLRole{Name: "a"})
+	rb := a.addRole(t, &api.ACLRole{Name: "b"})
+
+	wantOut(t, runCLI(t, "", "acl", "role", "delete", addr, "-id="+ra.ID[:8]), `Role "`+ra.ID+`" deleted successfully`+"\n")
+	if req := f.last(t); req.method != "DELETE" || req.path != "/v1/acl/role/"+ra.ID {
 		t.Fatalf("request %s %s", req.method, req.path)
 	}
-	wantOut(t, runCLI(t, "", "acl", "role", "delete", addr, "-name=b"), `Role "`+b.ID+`" deleted successfully`+"\n")
+	wantOut(t, runCLI(t, "", "acl", "role", "delete", addr, "-name=b"), `Role "`+rb.ID+`" deleted successfully`+"\n")
+	if list, _, err := a.client.ACL().RoleList(nil); err != nil || len(list) != 0 {
+		t.Fatalf("after the deletes the agent lists %d roles (%v), want none", len(list), err)
+	}
 
 	runCLI(t, "", "acl", "role", "delete", addr).check(t, 1, nil, []string{"Must specify either the -id or -name parameters"})
 	runCLI(t, "", "acl", "role", "delete", addr, "-name=b").check(t, 1, nil, []string{"Error determining role ID: No such role with name b"})
+}
+
+// roleNamed returns the role called name as the agent holds it.
+func (a *testAgent) roleNamed(t *testing.T, name string) *api.ACLRole {
+	t.Helper()
+	r, _, err := a.client.ACL().RoleReadByName(name, nil)
+	if err != nil || r == nil {
+		t.Fatalf("role %s: %v", name, err)
+	}
+	return r
 }

@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/hashicorp/consul/api"
 )
 
 func TestKVPutGetDelete(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
 
 	runCLI(t, "", "kv", "put", addr, "app/name", "web").check(t, 0, []string{"Success! Data written to: app/name\n"}, nil)
 	runCLI(t, "", "kv", "get", addr, "app/name").check(t, 0, []string{"web\n"}, nil)
@@ -21,8 +23,8 @@ func TestKVPutGetDelete(t *testing.T) {
 }
 
 func TestKVPutData(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
 	file := filepath.Join(t.TempDir(), "license.lic")
 	if err := os.WriteFile(file, []byte("from a file\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -46,29 +48,30 @@ func TestKVPutData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"kv", "put", addr}, tc.args...)
 			runCLI(t, tc.stdin, args...).check(t, 0, []string{"Success! Data written to: k"}, nil)
-			if got := string(f.get("k").Value); got != tc.want {
+			if got := string(a.get(t, "k").Value); got != tc.want {
 				t.Fatalf("stored %q, want %q", got, tc.want)
 			}
 		})
 	}
 
 	runCLI(t, "", "kv", "put", addr, "-flags=42", "k", "v").check(t, 0, nil, nil)
-	if got := f.get("k").Flags; got != 42 {
+	if got := a.get(t, "k").Flags; got != 42 {
 		t.Fatalf("Flags = %d, want 42", got)
 	}
 }
 
 func TestKVPutCAS(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
-	p := f.put("k", "v1")
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
+	p := a.put(t, "k", "v1")
 	idx := strconv.FormatUint(p.ModifyIndex, 10)
 
-	runCLI(t, "", "kv", "put", addr, "-cas", "-modify-index=999", "k", "v2").
+	wrong := strconv.FormatUint(p.ModifyIndex+1, 10)
+	runCLI(t, "", "kv", "put", addr, "-cas", "-modify-index="+wrong, "k", "v2").
 		check(t, 1, nil, []string{"Error! Did not write to k: CAS failed\n"})
 	runCLI(t, "", "kv", "put", addr, "-cas", "-modify-index="+idx, "k", "v2").
 		check(t, 0, []string{"Success! Data written to: k\n"}, nil)
-	if got := string(f.get("k").Value); got != "v2" {
+	if got := string(a.get(t, "k").Value); got != "v2" {
 		t.Fatalf("value %q after CAS, want v2", got)
 	}
 
@@ -80,26 +83,31 @@ func TestKVPutCAS(t *testing.T) {
 }
 
 func TestKVPutLock(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
 
-	runCLI(t, "", "kv", "put", addr, "-acquire", "-session=s1", "lock", "me").
+	s1, s2 := "-session="+a.session(t), "-session="+a.session(t)
+
+	runCLI(t, "", "kv", "put", addr, "-acquire", s1, "lock", "me").
 		check(t, 0, []string{"Success! Lock acquired on: lock\n"}, nil)
-	runCLI(t, "", "kv", "put", addr, "-acquire", "-session=s2", "lock", "other").
+	runCLI(t, "", "kv", "put", addr, "-acquire", s2, "lock", "other").
 		check(t, 1, nil, []string{"Error! Did not acquire lock"})
-	runCLI(t, "", "kv", "put", addr, "-release", "-session=s2", "lock").
+	runCLI(t, "", "kv", "put", addr, "-release", s2, "lock").
 		check(t, 1, nil, []string{"Error! Did not release lock"})
-	runCLI(t, "", "kv", "put", addr, "-release", "-session=s1", "lock").
+	runCLI(t, "", "kv", "put", addr, "-release", s1, "lock").
 		check(t, 0, []string{"Success! Lock released on: lock\n"}, nil)
+	if s := a.get(t, "lock").Session; s != "" {
+		t.Fatalf("session %q still holds the lock after its release", s)
+	}
 }
 
 func TestKVGetModes(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
-	f.put("app/a", "1")
-	f.put("app/b/c", "2")
-	f.put("app/b/d", "3")
-	f.put("other", "x")
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
+	a.put(t, "app/a", "1")
+	a.put(t, "app/b/c", "2")
+	a.put(t, "app/b/d", "3")
+	a.put(t, "other", "x")
 
 	runCLI(t, "", "kv", "get", addr, "-recurse", "app/").
 		check(t, 0, []string{"app/a:1\napp/b/c:2\napp/b/d:3\n"}, nil)
@@ -121,9 +129,9 @@ func TestKVGetModes(t *testing.T) {
 }
 
 func TestKVGetDetailed(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
-	p := f.put("app/a", "hello")
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
+	p := a.put(t, "app/a", "hello")
 	idx := strconv.FormatUint(p.ModifyIndex, 10)
 
 	want := "CreateIndex      " + idx + "\n" +
@@ -139,50 +147,57 @@ func TestKVGetDetailed(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", r.out, want)
 	}
 
-	f.put("app/b", "x")
+	a.put(t, "app/b", "x")
 	r = runCLI(t, "", "kv", "get", addr, "-detailed", "-recurse", "app/")
 	r.check(t, 0, []string{"Key              app/a\n", "Value            hello\n\nCreateIndex", "Key              app/b\n"}, nil)
 }
 
 func TestKVDeleteModes(t *testing.T) {
-	f := newFakeServer(t)
-	addr := "-http-addr=" + f.URL
-	f.put("app/a", "1")
-	f.put("app/b", "2")
-	f.put("apple", "3")
-	p := f.put("keep", "k")
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
+	a.put(t, "app/a", "1")
+	a.put(t, "app/b", "2")
+	a.put(t, "apple", "3")
+	p := a.put(t, "keep", "k")
 
-	runCLI(t, "", "kv", "delete", addr, "-cas", "-modify-index=999", "keep").
+	wrong := strconv.FormatUint(p.ModifyIndex+1, 10)
+	runCLI(t, "", "kv", "delete", addr, "-cas", "-modify-index="+wrong, "keep").
 		check(t, 1, nil, []string{"Error! Did not delete key keep: CAS failed\n"})
 	runCLI(t, "", "kv", "delete", addr, "-cas", "-modify-index="+strconv.FormatUint(p.ModifyIndex, 10), "keep").
 		check(t, 0, []string{"Success! Deleted key: keep\n"}, nil)
-	if f.get("keep") != nil {
+	if a.get(t, "keep") != nil {
 		t.Fatal("keep survived its CAS delete")
 	}
 
 	runCLI(t, "", "kv", "delete", addr, "-recurse", "app/").
 		check(t, 0, []string{"Success! Deleted keys with prefix: app/\n"}, nil)
-	if f.get("app/a") != nil || f.get("app/b") != nil || f.get("apple") == nil {
+	if a.get(t, "app/a") != nil || a.get(t, "app/b") != nil || a.get(t, "apple") == nil {
 		t.Fatal("-recurse app/ deleted the wrong keys")
 	}
 }
 
 // TestHTTPFlags checks that -token, -datacenter and -stale, and the
-// CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN variables, reach the server.
+// CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN variables, reach the agent. The
+// agent's ACLs are off, so that any token is let through; its datacenter
+// is dc1.
 func TestHTTPFlags(t *testing.T) {
-	f := newFakeServer(t)
-	f.put("k", "v")
+	a := sharedAgent(t, false)
+	a.put(t, "k", "v")
+	f := a.spy(t)
 
-	runCLI(t, "", "kv", "get", "-http-addr="+f.URL, "-token=secret", "-datacenter=dc2", "-stale", "k").check(t, 0, nil, nil)
-	q, token := f.last()
-	if token != "secret" || q.Get("dc") != "dc2" || !q.Has("stale") {
-		t.Fatalf("server saw token %q, query %v; want token secret, dc=dc2, stale", token, q)
+	runCLI(t, "", "kv", "get", "-http-addr="+f.URL, "-token=secret", "-datacenter=dc1", "-stale", "k").check(t, 0, nil, nil)
+	req := f.last(t)
+	if req.token != "secret" || req.query.Get("dc") != "dc1" || !req.query.Has("stale") {
+		t.Fatalf("agent saw token %q, query %v; want token secret, dc=dc1, stale", req.token, req.query)
 	}
+	// The agent knows no path to another datacenter.
+	runCLI(t, "", "kv", "get", "-http-addr="+f.URL, "-datacenter=dc2", "k").
+		check(t, 1, nil, []string{"Error querying Consul agent: Unexpected response code: 500 (No path to datacenter)"})
 
 	runCLI(t, "", "kv", "get", "-http-addr="+f.URL, "k").check(t, 0, nil, nil)
-	q, token = f.last()
-	if token != "" || q.Has("dc") || q.Has("stale") {
-		t.Fatalf("server saw token %q, query %v; want none", token, q)
+	req = f.last(t)
+	if req.token != "" || req.query.Has("dc") || req.query.Has("stale") {
+		t.Fatalf("agent saw token %q, query %v; want none", req.token, req.query)
 	}
 
 	// The environment, as Consul's CLI reads it.
@@ -196,12 +211,45 @@ func TestHTTPFlags(t *testing.T) {
 	}
 	r := envRun(map[string]string{"CONSUL_HTTP_ADDR": f.URL, "CONSUL_HTTP_TOKEN": "from-env"}, "kv", "get", "k")
 	r.check(t, 0, []string{"v\n"}, nil)
-	if _, token = f.last(); token != "from-env" {
+	if token := f.last(t).token; token != "from-env" {
 		t.Fatalf("token %q, want CONSUL_HTTP_TOKEN's", token)
 	}
 	r = envRun(map[string]string{"CONSUL_HTTP_ADDR": "127.0.0.1:1", "CONSUL_HTTP_TOKEN": "from-env"}, "kv", "put", "-http-addr="+f.URL, "-token=flag", "k", "w")
 	r.check(t, 0, nil, nil)
-	if _, token = f.last(); token != "flag" {
+	if token := f.last(t).token; token != "flag" {
 		t.Fatalf("token %q, want the flag's over the environment's", token)
 	}
+}
+
+// put stores a pair and returns it as the agent holds it.
+func (a *testAgent) put(t *testing.T, key, value string) *api.KVPair {
+	t.Helper()
+	if _, err := a.client.KV().Put(&api.KVPair{Key: key, Value: []byte(value)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return a.get(t, key)
+}
+
+// get returns the pair stored at key, or nil.
+func (a *testAgent) get(t *testing.T, key string) *api.KVPair {
+	t.Helper()
+	p, _, err := a.client.KV().Get(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// session creates a session and returns its ID. A session needs the
+// agent's node in the catalog, which the agent registers soon after its
+// election.
+func (a *testAgent) session(t *testing.T) string {
+	t.Helper()
+	var id string
+	retryUntil(t, "a session", func() bool {
+		var err error
+		id, _, err = a.client.Session().Create(&api.SessionEntry{}, nil)
+		return err == nil
+	})
+	return id
 }

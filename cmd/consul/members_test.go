@@ -3,154 +3,143 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 )
 
-// fakeMembership is a stand-in for the agent's membership endpoints
-// (/v1/agent/members, /v1/agent/join/, /v1/agent/leave), for testing the
-// CLI's arguments and output without agents; real agents are tested in
-// agent/.
-type fakeMembership struct {
-	*httptest.Server
-
-	mu      sync.Mutex
-	members []*api.AgentMember
-	// joinable are the addresses a join succeeds for; joined records the
-	// joins asked for, and left whether a leave was.
-	joinable map[string]bool
-	joined   []string
-	left     bool
-	leaveErr string
-	query    string
-}
-
-func newFakeMembership(t *testing.T, members ...*api.AgentMember) *fakeMembership {
-	t.Helper()
-	f := &fakeMembership{members: members, joinable: map[string]bool{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeMembership) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.query = r.URL.RawQuery
-	switch {
-	case r.URL.Path == "/v1/agent/members" && r.Method == http.MethodGet:
-		if r.URL.Query().Has("wan") {
-			http.Error(w, "WAN gossip (?wan) is not supported by this agent", http.StatusBadRequest)
-			return
-		}
-		json.NewEncoder(w).Encode(f.members)
-	case strings.HasPrefix(r.URL.Path, "/v1/agent/join/") && r.Method == http.MethodPut:
-		addr := strings.TrimPrefix(r.URL.Path, "/v1/agent/join/")
-		if !f.joinable[addr] {
-			http.Error(w, "1 error occurred:\n\t* Failed to join "+addr+": connection refused", http.StatusInternalServerError)
-			return
-		}
-		f.joined = append(f.joined, addr)
-	case r.URL.Path == "/v1/agent/leave" && r.Method == http.MethodPut:
-		if f.leaveErr != "" {
-			http.Error(w, f.leaveErr, http.StatusInternalServerError)
-			return
-		}
-		f.left = true
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func server(name, addr string, status int, extra ...string) *api.AgentMember {
+// server is a member as a Consul server shows itself in the pool.
+func server(name, addr string, status int) *api.AgentMember {
 	tags := map[string]string{"role": "consul", "dc": "dc1", "vsn": "2", "build": "1.16.4:abcdef", "port": "8300", "segment": ""}
-	for i := 0; i+1 < len(extra); i += 2 {
-		tags[extra[i]] = extra[i+1]
-	}
 	return &api.AgentMember{Name: name, Addr: addr, Port: 8301, Tags: tags, Status: status, ProtocolCur: 2, DelegateCur: 4}
 }
 
+// TestMembersTable lists the shared agent, alone in its pool, then, from
+// a stand-in, members in the states one agent cannot show: left and
+// failed servers (which take a cluster, and memberlist's failure
+// detection), a client (this binary runs servers only), a member without
+// tags, an IPv6 address.
 func TestMembersTable(t *testing.T) {
-	f := newFakeMembership(t,
+	a := sharedAgent(t, false)
+	f := a.spy(t)
+	self := a.member(t)
+	addr := self.Addr + ":" + strconv.Itoa(int(self.Port))
+	pad := strings.Repeat(" ", len(addr)-len("Address"))
+	wantOut(t, runCLI(t, "", "members", "-http-addr="+f.URL), ""+
+		"Node      Address"+pad+"  Status  Type    Build   Protocol  DC   Partition  Segment\n"+
+		"cli-test  "+addr+"  alive   server  1.16.4  2         dc1  default    <all>\n")
+	if q := f.last(t).query; q.Get("segment") != "_all" {
+		t.Errorf("query %v does not ask for all segments", q)
+	}
+
+	members := []*api.AgentMember{
 		server("s3", "10.0.0.3", 4),
-		&api.AgentMember{Name: "c1", Addr: "10.0.0.9", Port: 8301, Status: 1,
+		{Name: "c1", Addr: "10.0.0.9", Port: 8301, Status: 1,
 			Tags: map[string]string{"role": "node", "dc": "dc1", "vsn": "2", "build": "1.16.0"}},
 		server("s1", "10.0.0.1", 1),
 		server("s2", "::1", 3),
-		&api.AgentMember{Name: "odd", Addr: "10.0.0.7", Port: 7946, Status: 1, Tags: map[string]string{}},
-	)
-	r := runCLI(t, "", "members", "-http-addr="+f.URL)
-	want := "" +
-		"Node  Address        Status  Type     Build   Protocol  DC   Partition  Segment\n" +
-		"s1    10.0.0.1:8301  alive   server   1.16.4  2         dc1  default    <all>\n" +
-		"s2    [::1]:8301     left    server   1.16.4  2         dc1  default    <all>\n" +
-		"s3    10.0.0.3:8301  failed  server   1.16.4  2         dc1  default    <all>\n" +
-		"c1    10.0.0.9:8301  alive   client   1.16.0  2         dc1  default    <default>\n" +
-		"odd   10.0.0.7:7946  alive   unknown\n"
-	if r.code != 0 || r.out != want {
-		t.Fatalf("exit %d\n got:\n%s\nwant:\n%s\nstderr: %s", r.code, r.out, want, r.err)
+		{Name: "odd", Addr: "10.0.0.7", Port: 7946, Status: 1, Tags: map[string]string{}},
 	}
-	if !strings.Contains(f.query, "segment=_all") {
-		t.Errorf("query %q does not ask for all segments", f.query)
-	}
+	stub := standIn(t, func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(members) })
+	wantOut(t, runCLI(t, "", "members", "-http-addr="+stub.URL), ""+
+		"Node  Address        Status  Type     Build   Protocol  DC   Partition  Segment\n"+
+		"s1    10.0.0.1:8301  alive   server   1.16.4  2         dc1  default    <all>\n"+
+		"s2    [::1]:8301     left    server   1.16.4  2         dc1  default    <all>\n"+
+		"s3    10.0.0.3:8301  failed  server   1.16.4  2         dc1  default    <all>\n"+
+		"c1    10.0.0.9:8301  alive   client   1.16.0  2         dc1  default    <default>\n"+
+		"odd   10.0.0.7:7946  alive   unknown\n")
 }
 
 func TestMembersDetailedAndStatus(t *testing.T) {
-	f := newFakeMembership(t, server("s1", "10.0.0.1", 1), server("s2", "10.0.0.2", 3))
-	addr := "-http-addr=" + f.URL
+	a := sharedAgent(t, false)
+	addr := "-http-addr=" + a.url
+	self := a.member(t)
+	address := self.Addr + ":" + strconv.Itoa(int(self.Port))
+	pad := strings.Repeat(" ", len(address)-len("Address"))
 
-	r := runCLI(t, "", "members", addr, "-detailed", "-status=alive")
-	want := "" +
-		"Node  Address        Status  Tags\n" +
-		"s1    10.0.0.1:8301  alive   ap=default,build=1.16.4:abcdef,dc=dc1,port=8300,role=consul,segment=<all>,vsn=2\n"
-	if r.code != 0 || r.out != want {
-		t.Fatalf("exit %d\n got:\n%s\nwant:\n%s\nstderr: %s", r.code, r.out, want, r.err)
-	}
+	wantOut(t, runCLI(t, "", "members", addr, "-detailed", "-status=alive"), ""+
+		"Node      Address"+pad+"  Status  Tags\n"+
+		"cli-test  "+address+"  alive   ap=default,bootstrap=1,build=1.16.4,dc=dc1,id=cli-test,port="+self.Tags["port"]+
+		",raft_vsn=3,role=consul,segment=<all>,vsn=2,vsn_max=3,vsn_min=2\n")
 
 	// No member matches: exit 2, nothing printed.
-	runCLI(t, "", "members", addr, "-status=failed").check(t, 2, nil, nil)
+	r := runCLI(t, "", "members", addr, "-status=failed")
+	r.check(t, 2, nil, nil)
+	if r.out != "" {
+		t.Errorf("stdout: %q, want nothing", r.out)
+	}
 	runCLI(t, "", "members", addr, "-status=(").check(t, 1, nil, []string{"Failed to compile status regexp"})
 	runCLI(t, "", "members", addr, "extra").check(t, 1, nil, []string{"Too many arguments"})
-	runCLI(t, "", "members", addr, "-wan").check(t, 1, nil, []string{"Error retrieving members:", "WAN"})
+	runCLI(t, "", "members", addr, "-wan").check(t, 1, nil, []string{"Error retrieving members:", "WAN gossip (?wan) is not supported"})
 }
 
+// TestJoin has the shared agent join itself, which succeeds as a join of
+// another agent would, and an address where nothing listens.
 func TestJoin(t *testing.T) {
-	f := newFakeMembership(t)
-	f.joinable["10.0.0.2"] = true
-	f.joinable["10.0.0.3:8301"] = true
+	a := sharedAgent(t, false)
+	f := a.spy(t)
 	addr := "-http-addr=" + f.URL
+	m := a.member(t)
+	self := m.Addr + ":" + strconv.Itoa(int(m.Port))
+	const nowhere = "127.0.0.1:1"
 
-	runCLI(t, "", "join", addr, "10.0.0.2", "10.0.0.3:8301").
+	runCLI(t, "", "join", addr, self, self).
 		check(t, 0, []string{"Successfully joined cluster by contacting 2 nodes.\n"}, nil)
 	// One of two answers: still a success, with the failure reported.
-	runCLI(t, "", "join", addr, "10.0.0.9", "10.0.0.2").
-		check(t, 0, []string{"Successfully joined cluster by contacting 1 nodes.\n"}, []string{"Error joining address '10.0.0.9': ", "connection refused"})
-	runCLI(t, "", "join", addr, "10.0.0.9").
-		check(t, 1, nil, []string{"Error joining address '10.0.0.9'", "Failed to join any nodes.\n"})
+	runCLI(t, "", "join", addr, nowhere, self).
+		check(t, 0, []string{"Successfully joined cluster by contacting 1 nodes.\n"}, []string{"Error joining address '" + nowhere + "': ", "connection refused"})
+	runCLI(t, "", "join", addr, nowhere).
+		check(t, 1, nil, []string{"Error joining address '" + nowhere + "'", "Failed to join any nodes.\n"})
 	runCLI(t, "", "join", addr).
 		check(t, 1, nil, []string{"At least one address to join must be specified.", "Usage: consul join"})
-	if got := strings.Join(f.joined, " "); got != "10.0.0.2 10.0.0.3:8301 10.0.0.2" {
-		t.Fatalf("joins asked for: %s", got)
+	var joins []string
+	for _, req := range f.all() {
+		joins = append(joins, req.method+" "+req.path)
 	}
+	want := []string{"PUT /v1/agent/join/" + self, "PUT /v1/agent/join/" + self, "PUT /v1/agent/join/" + nowhere,
+		"PUT /v1/agent/join/" + self, "PUT /v1/agent/join/" + nowhere}
+	eqList(t, "requests", joins, want)
 }
 
+// TestLeave has an agent of its own leave: it stops.
 func TestLeave(t *testing.T) {
-	f := newFakeMembership(t)
-	addr := "-http-addr=" + f.URL
+	a := newTestAgent(t, nil)
+	addr := "-http-addr=" + a.url
 	runCLI(t, "", "leave", addr, "now").check(t, 1, nil, []string{"Error found unexpected args: [now]"})
-	if f.left {
+	select {
+	case <-a.StopCh():
 		t.Fatal("left despite the bad arguments")
+	default:
 	}
 	runCLI(t, "", "leave", addr).check(t, 0, []string{"Graceful leave complete\n"}, nil)
-	if !f.left {
-		t.Fatal("no leave asked for")
+	select {
+	case err := <-a.StopCh():
+		if err != nil {
+			t.Fatalf("the agent stopped with %v, want a graceful leave", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not stop after the leave")
 	}
-	f.leaveErr = "leave: serf: Leave called after Shutdown"
-	runCLI(t, "", "leave", addr).check(t, 1, nil, []string{"Error leaving: ", "Leave called after Shutdown"})
+
+	// A failing leave: an agent answers every leave after the first with
+	// the first one's result, so only a stand-in can fail one.
+	stub := standIn(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "leave: serf: Leave called after Shutdown", http.StatusInternalServerError)
+	})
+	runCLI(t, "", "leave", "-http-addr="+stub.URL).check(t, 1, nil, []string{"Error leaving: ", "Leave called after Shutdown"})
+}
+
+// member returns the agent's own member of its LAN pool.
+func (a *testAgent) member(t *testing.T) *api.AgentMember {
+	t.Helper()
+	members, err := a.client.Agent().Members(false)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %v (%v), want the agent alone", members, err)
+	}
+	return members[0]
 }
 
 func TestMembershipCommandsUnreachable(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,28 +90,67 @@ func assertMissing(t *testing.T, path string) {
 	}
 }
 
+// assertArchive checks that path is a snapshot archive with mode 0600
+// holding the KV entries of keys and no others, and returns its index.
+func assertArchive(t *testing.T, path string, keys ...string) uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	meta, state, err := snapshot.Read(f, fi.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer state.Close()
+	var got []string
+	_, err = snapshot.ReadState(state, func(typ structs.MessageType, rec interface{}) error {
+		if e, ok := rec.(*structs.DirEntry); ok && typ == structs.KVSRequestType {
+			got = append(got, e.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: state.bin: %v", path, err)
+	}
+	if !slices.Equal(got, keys) {
+		t.Errorf("%s holds the keys %q, want %q", path, got, keys)
+	}
+	return meta.Index
+}
+
 func TestSnapshotSave(t *testing.T) {
-	f := newFakeServer(t)
-	f.archive = testArchive(t, 7, "a", "b")
+	a := sharedAgent(t, false)
+	a.put(t, "a", "1")
+	a.put(t, "b", "2")
+	f := a.spy(t)
 	file := filepath.Join(t.TempDir(), "backup.snap")
 
-	runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, file).
-		check(t, 0, []string{"Saved and verified snapshot to index 7\n"}, nil)
-	assertFile(t, file, f.archive, 0o600)
+	r := runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, file)
+	index := assertArchive(t, file, "a", "b")
+	r.check(t, 0, []string{fmt.Sprintf("Saved and verified snapshot to index %d\n", index)}, nil)
 	assertMissing(t, file+".part")
-	if q, _ := f.last(); q.Has("stale") {
+	if q := f.last(t).query; q.Has("stale") {
 		t.Errorf("stale sent without -stale: %v", q)
 	}
 
 	runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, "-stale", file).check(t, 0, nil, nil)
-	if q, _ := f.last(); !q.Has("stale") {
+	if q := f.last(t).query; !q.Has("stale") {
 		t.Errorf("-stale not sent: %v", q)
 	}
 }
 
 func TestSnapshotSaveReplacesOnSuccess(t *testing.T) {
-	f := newFakeServer(t)
-	f.archive = testArchive(t, 9, "a")
+	a := sharedAgent(t, false)
+	a.put(t, "a", "1")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "backup.snap")
 	if err := os.WriteFile(file, []byte("yesterday's snapshot"), 0o644); err != nil {
@@ -121,9 +161,9 @@ func TestSnapshotSaveReplacesOnSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, file).
-		check(t, 0, []string{"Saved and verified snapshot to index 9"}, nil)
-	assertFile(t, file, f.archive, 0o600)
+	r := runCLI(t, "", "snapshot", "save", "-http-addr="+a.url, file)
+	index := assertArchive(t, file, "a")
+	r.check(t, 0, []string{fmt.Sprintf("Saved and verified snapshot to index %d\n", index)}, nil)
 	assertMissing(t, file+".part")
 }
 
@@ -132,27 +172,29 @@ func TestSnapshotSaveReplacesOnSuccess(t *testing.T) {
 func TestSnapshotSaveFailures(t *testing.T) {
 	good := testArchive(t, 5, "a", "b", "c")
 	cases := []struct {
-		name    string
-		handler func(w http.ResponseWriter, r *http.Request)
-		errHas  []string
+		name string
+		// fault answers the save in a standIn: a real agent cannot be
+		// made to fail so at will. nil runs the save against a real
+		// agent with ACLs on, with a token it refuses.
+		fault  http.HandlerFunc
+		errHas []string
 	}{
 		{
+			name:   "permission denied",
+			errHas: []string{"Error saving snapshot: ", "403", "Permission denied"},
+		},
+		{
+			// A real agent says so only after waiting 7 seconds for a
+			// leader to appear.
 			name: "no leader",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "No cluster leader", http.StatusInternalServerError)
 			},
 			errHas: []string{"Error saving snapshot: ", "500", "No cluster leader"},
 		},
 		{
-			name: "permission denied",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				http.Error(w, "Permission denied", http.StatusForbidden)
-			},
-			errHas: []string{"Error saving snapshot: ", "403", "Permission denied"},
-		},
-		{
 			name: "connection cut mid-transfer",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/zip")
 				w.Write(good[:len(good)/2])
 				w.(http.Flusher).Flush()
@@ -162,7 +204,7 @@ func TestSnapshotSaveFailures(t *testing.T) {
 		},
 		{
 			name: "body shorter than its Content-Length",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", fmt.Sprint(len(good)))
 				w.Write(good[:len(good)-10])
 			},
@@ -170,14 +212,14 @@ func TestSnapshotSaveFailures(t *testing.T) {
 		},
 		{
 			name: "truncated archive, cleanly ended",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				w.Write(good[:len(good)-30])
 			},
 			errHas: []string{"Error verifying snapshot file: "},
 		},
 		{
 			name: "corrupted archive",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				bad := bytes.Clone(good)
 				bad[len(bad)/3] ^= 0xff
 				w.Write(bad)
@@ -185,23 +227,29 @@ func TestSnapshotSaveFailures(t *testing.T) {
 			errHas: []string{"Error verifying snapshot file: "},
 		},
 		{
+			// What a proxy in front of the agent may answer.
 			name: "not an archive",
-			handler: func(w http.ResponseWriter, r *http.Request) {
+			fault: func(w http.ResponseWriter, r *http.Request) {
 				io.WriteString(w, "<html>proxy error</html>")
 			},
 			errHas: []string{"Error verifying snapshot file: "},
 		},
 		{
-			name:    "empty body",
-			handler: func(w http.ResponseWriter, r *http.Request) {},
-			errHas:  []string{"Error verifying snapshot file: "},
+			name:   "empty body",
+			fault:  func(w http.ResponseWriter, r *http.Request) {},
+			errHas: []string{"Error verifying snapshot file: "},
 		},
 	}
 	for _, tc := range cases {
 		for _, existing := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/existing=%v", tc.name, existing), func(t *testing.T) {
-				f := newFakeServer(t)
-				f.snapshotGet = tc.handler
+				var agentFlags []string
+				if tc.fault == nil {
+					a := sharedAgent(t, true)
+					agentFlags = []string{"-http-addr=" + a.url, "-token=" + a.tokenWithRules(t, "kv-write", `key_prefix "" { policy = "write" }`)}
+				} else {
+					agentFlags = []string{"-http-addr=" + standIn(t, tc.fault).URL}
+				}
 				file := filepath.Join(t.TempDir(), "backup.snap")
 				old := []byte("the last good snapshot")
 				if existing {
@@ -210,7 +258,8 @@ func TestSnapshotSaveFailures(t *testing.T) {
 					}
 				}
 
-				r := runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, file)
+				args := append(append([]string{"snapshot", "save"}, agentFlags...), file)
+				r := runCLI(t, "", args...)
 				r.check(t, 1, nil, tc.errHas)
 				if r.out != "" {
 					t.Errorf("stdout: %q, want nothing", r.out)
@@ -227,12 +276,11 @@ func TestSnapshotSaveFailures(t *testing.T) {
 }
 
 func TestSnapshotSaveBadPath(t *testing.T) {
-	f := newFakeServer(t)
-	f.archive = testArchive(t, 3)
+	a := sharedAgent(t, false)
 	dir := t.TempDir()
 
 	file := filepath.Join(dir, "no", "such", "dir", "backup.snap")
-	runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, file).
+	runCLI(t, "", "snapshot", "save", "-http-addr="+a.url, file).
 		check(t, 1, nil, []string{"Error creating snapshot file"})
 	assertMissing(t, filepath.Join(dir, "no"))
 
@@ -244,7 +292,7 @@ func TestSnapshotSaveBadPath(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(sub, "inside"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runCLI(t, "", "snapshot", "save", "-http-addr="+f.URL, sub).
+	runCLI(t, "", "snapshot", "save", "-http-addr="+a.url, sub).
 		check(t, 1, nil, []string{"Error renaming"})
 	assertMissing(t, sub+".part")
 	if _, err := os.Stat(filepath.Join(sub, "inside")); err != nil {
@@ -253,12 +301,13 @@ func TestSnapshotSaveBadPath(t *testing.T) {
 }
 
 // TestSnapshotSaveInterrupted: SIGINT during the transfer stops the save
-// and removes its .part file instead of killing the process.
+// and removes its .part file instead of killing the process. A real
+// agent sends a small snapshot at once: a standIn holds the transfer
+// open halfway, until the save gives up.
 func TestSnapshotSaveInterrupted(t *testing.T) {
 	good := testArchive(t, 5, "a")
 	started := make(chan struct{})
-	f := newFakeServer(t)
-	f.snapshotGet = func(w http.ResponseWriter, r *http.Request) {
+	f := standIn(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write(good[:len(good)/2])
 		w.(http.Flusher).Flush()
 		close(started)
@@ -266,7 +315,7 @@ func TestSnapshotSaveInterrupted(t *testing.T) {
 		case <-r.Context().Done():
 		case <-time.After(30 * time.Second):
 		}
-	}
+	})
 	file := filepath.Join(t.TempDir(), "backup.snap")
 
 	done := make(chan result, 1)
@@ -295,31 +344,37 @@ func TestSnapshotSaveInterrupted(t *testing.T) {
 	assertMissing(t, file+".part")
 }
 
+// TestSnapshotRestore restores, into an agent of its own with ACLs on, a
+// snapshot the agent gave earlier.
 func TestSnapshotRestore(t *testing.T) {
-	f := newFakeServer(t)
-	archive := testArchive(t, 11, "x")
+	a := newTestAgent(t, aclOn)
+	a.put(t, "x", "before")
 	file := filepath.Join(t.TempDir(), "backup.snap")
-	if err := os.WriteFile(file, archive, 0o600); err != nil {
+	runCLI(t, "", "snapshot", "save", "-http-addr="+a.url, "-token="+rootSecret, file).check(t, 0, nil, nil)
+	a.put(t, "x", "after")
+
+	// wantX checks that the agent holds value at x.
+	wantX := func(value string) {
+		t.Helper()
+		if got := string(a.get(t, "x").Value); got != value {
+			t.Fatalf("x holds %q, want %q", got, value)
+		}
+	}
+	runCLI(t, "", "snapshot", "restore", "-http-addr="+a.url, file).
+		check(t, 1, nil, []string{"Error restoring snapshot: Unexpected response code: 403 (Permission denied)"})
+	wantX("after")
+	runCLI(t, "", "snapshot", "restore", "-http-addr="+a.url, "-token="+rootSecret, file).
+		check(t, 0, []string{"Restored snapshot\n"}, nil)
+	wantX("before")
+
+	// The agent's reason for refusing a file reaches the user.
+	if err := os.WriteFile(file, []byte("not a snapshot"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	runCLI(t, "", "snapshot", "restore", "-http-addr="+f.URL, "-token=mgmt", file).
-		check(t, 0, []string{"Restored snapshot\n"}, nil)
-	f.mu.Lock()
-	restored := f.restored
-	f.mu.Unlock()
-	if !bytes.Equal(restored, archive) {
-		t.Errorf("server received %d bytes, want the file's %d", len(restored), len(archive))
-	}
-	if _, token := f.last(); token != "mgmt" {
-		t.Errorf("token %q, want mgmt", token)
-	}
-
-	f.mu.Lock()
-	f.restoreErr = "restore: state.bin: unknown record type 77"
-	f.mu.Unlock()
-	runCLI(t, "", "snapshot", "restore", "-http-addr="+f.URL, file).
-		check(t, 1, nil, []string{"Error restoring snapshot: ", "500", "restore: state.bin: unknown record type 77"})
+	a.put(t, "x", "after")
+	runCLI(t, "", "snapshot", "restore", "-http-addr="+a.url, "-token="+rootSecret, file).
+		check(t, 1, nil, []string{"Error restoring snapshot: ", "400", "snapshot: not a zip archive"})
+	wantX("after")
 }
 
 func TestSnapshotInspect(t *testing.T) {

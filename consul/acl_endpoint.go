@@ -56,7 +56,7 @@ func (a *ACL) Bootstrap(args *structs.DCSpecificRequest, reply *structs.ACLToken
 	if req.ResetIndex != 0 {
 		os.Remove(filepath.Join(a.srv.config.DataDir, aclBootstrapResetFile))
 	}
-	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, token.AccessorID)
+	_, stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, token.AccessorID)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: bootstrap token not found after writing it: %v", err)
 	}
@@ -103,7 +103,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 		}
 		t.CreateTime = time.Now()
 	} else {
-		old, err := store.ACLTokenByAccessor(nil, t.AccessorID)
+		_, old, err := store.ACLTokenByAccessor(nil, t.AccessorID)
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 	if _, err := a.srv.raftApply(structs.ACLTokenSetRequestType, &structs.ACLTokenSetRequest{ACLToken: t}); err != nil {
 		return err
 	}
-	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, t.AccessorID)
+	_, stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, t.AccessorID)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: token not found after writing it: %v", err)
 	}
@@ -139,7 +139,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, roles []structs.ACLTokenRoleLink) error {
 	for i := range policies {
 		l := &policies[i]
-		p, err := store.ACLPolicyGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		_, p, err := store.ACLPolicyGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, rol
 	}
 	for i := range roles {
 		l := &roles[i]
-		r, err := store.ACLRoleGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		_, r, err := store.ACLRoleGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
 		if err != nil {
 			return err
 		}
@@ -175,12 +175,12 @@ func withLinkNames(store *state.Store, t *structs.ACLToken) *structs.ACLToken {
 	out := *t
 	out.Policies, out.Roles = nil, nil
 	for _, l := range t.Policies {
-		if p, _ := store.ACLPolicyGet(nil, l.ID, false); p != nil {
+		if _, p, _ := store.ACLPolicyGet(nil, l.ID, false); p != nil {
 			out.Policies = append(out.Policies, structs.ACLTokenPolicyLink{ID: p.ID, Name: p.Name})
 		}
 	}
 	for _, l := range t.Roles {
-		if r, _ := store.ACLRoleGet(nil, l.ID, false); r != nil {
+		if _, r, _ := store.ACLRoleGet(nil, l.ID, false); r != nil {
 			out.Roles = append(out.Roles, structs.ACLTokenRoleLink{ID: r.ID, Name: r.Name})
 		}
 	}
@@ -218,14 +218,14 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 		if _, err := a.srv.ResolveToken(args.QueryOptions.Token); err != nil {
 			return err
 		}
-		t, err = store.ACLTokenBySecret(firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
+		_, t, err = store.ACLTokenBySecret(nil, firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
 	} else {
 		var z acl.Authorizer
 		if z, err = a.authorize(args.QueryOptions.Token, canRead); err != nil {
 			return err
 		}
 		mayReveal = z.ACLWrite()
-		t, err = store.ACLTokenByAccessor(nil, args.ID)
+		_, t, err = store.ACLTokenByAccessor(nil, args.ID)
 	}
 	if err != nil {
 		return err
@@ -251,7 +251,7 @@ func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 	if args.ID == acl.AnonymousTokenID {
 		return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
 	}
-	if t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID); err != nil {
+	if _, t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID); err != nil {
 		return err
 	} else if t != nil && t.SecretID == args.Token {
 		return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
@@ -308,7 +308,7 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 		if p.ID, err = uuid.GenerateUUID(); err != nil {
 			return err
 		}
-	} else if old, err := store.ACLPolicyGet(nil, p.ID, false); err != nil {
+	} else if _, old, err := store.ACLPolicyGet(nil, p.ID, false); err != nil {
 		return err
 	} else if old == nil {
 		return fmt.Errorf("%w: Cannot find policy %q to update", structs.ErrBadRequest, p.ID)
@@ -318,7 +318,7 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 	if _, err := a.srv.raftApply(structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}); err != nil {
 		return err
 	}
-	stored, err := a.srv.fsm.State().ACLPolicyGet(nil, p.ID, false)
+	_, stored, err := a.srv.fsm.State().ACLPolicyGet(nil, p.ID, false)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: policy not found after writing it: %v", err)
 	}
@@ -334,7 +334,7 @@ func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyRe
 	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
 		return err
 	}
-	p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
+	_, p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
 	if err != nil {
 		return err
 	}
@@ -403,7 +403,7 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 		if r.ID, err = uuid.GenerateUUID(); err != nil {
 			return err
 		}
-	} else if old, err := store.ACLRoleGet(nil, r.ID, false); err != nil {
+	} else if _, old, err := store.ACLRoleGet(nil, r.ID, false); err != nil {
 		return err
 	} else if old == nil {
 		return fmt.Errorf("%w: Cannot find role %q to update", structs.ErrBadRequest, r.ID)
@@ -411,7 +411,7 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 	if _, err := a.srv.raftApply(structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}); err != nil {
 		return err
 	}
-	stored, err := a.srv.fsm.State().ACLRoleGet(nil, r.ID, false)
+	_, stored, err := a.srv.fsm.State().ACLRoleGet(nil, r.ID, false)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: role not found after writing it: %v", err)
 	}
@@ -427,7 +427,7 @@ func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleRespon
 	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
 		return err
 	}
-	r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
+	_, r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/consulcompat/consul/acl"
 	"github.com/consulcompat/consul/consul/state"
 	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/go-uuid"
 )
 
@@ -34,6 +35,25 @@ func (a *ACL) authorize(secret string, allowed func(acl.Authorizer) bool) (acl.A
 
 func canRead(z acl.Authorizer) bool  { return z.ACLRead() }
 func canWrite(z acl.Authorizer) bool { return z.ACLWrite() }
+
+// anyToken lets every valid token through: what reading oneself needs.
+func anyToken(acl.Authorizer) bool { return true }
+
+// read is readQuery for the ACL endpoints: they answer ErrACLDisabled
+// while ACLs are off, as Consul's do, and ErrPermissionDenied unless the
+// token's authorizer passes allowed; fn then runs as a blocking query.
+func (a *ACL) read(method, dc string, opts *structs.QueryOptions, args, reply interface{}, meta *structs.QueryMeta,
+	allowed func(acl.Authorizer) bool, fn func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error) error {
+	if !a.srv.config.ACLsEnabled {
+		return structs.ErrACLDisabled
+	}
+	return a.srv.readQuery(method, dc, opts, args, reply, meta, func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+		if !allowed(z) {
+			return structs.ErrPermissionDenied
+		}
+		return fn(ws, st, z)
+	})
+}
 
 // Bootstrap creates the first management token, once; a reset file in
 // the data dir holding the bootstrap's index allows it once more.
@@ -202,41 +222,31 @@ func visibleToken(store *state.Store, t *structs.ACLToken, mayReveal bool) *stru
 
 // TokenRead reads a token by accessor, or the caller's own (Self).
 func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResponse) error {
-	if done, err := a.srv.forward("ACL.TokenRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if !a.srv.config.ACLsEnabled {
-		return structs.ErrACLDisabled
-	}
-	store := a.srv.fsm.State()
-	var t *structs.ACLToken
-	var err error
-	// The caller knows its own secret: reading itself shows it.
-	mayReveal := true
+	// Any valid token may read itself.
+	allowed := canRead
 	if args.Self {
-		// Any valid token may read itself.
-		if _, err := a.srv.ResolveToken(args.QueryOptions.Token); err != nil {
-			return err
-		}
-		_, t, err = store.ACLTokenBySecret(nil, firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
-	} else {
-		var z acl.Authorizer
-		if z, err = a.authorize(args.QueryOptions.Token, canRead); err != nil {
-			return err
-		}
-		mayReveal = z.ACLWrite()
-		_, t, err = store.ACLTokenByAccessor(nil, args.ID)
+		allowed = anyToken
 	}
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		return structs.ErrACLNotFound
-	}
-	reply.Token = visibleToken(store, t, mayReveal)
-	reply.Index = t.ModifyIndex
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.TokenRead", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, allowed,
+		func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+			var idx uint64
+			var t *structs.ACLToken
+			var err error
+			if args.Self {
+				idx, t, err = st.ACLTokenBySecret(ws, firstNonEmpty(args.Token, anonymousSecret))
+			} else {
+				idx, t, err = st.ACLTokenByAccessor(ws, args.ID)
+			}
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				return structs.ErrACLNotFound
+			}
+			// The caller knows its own secret: reading itself shows it.
+			reply.Index, reply.Token = idx, visibleToken(st, t, args.Self || z.ACLWrite())
+			return nil
+		})
 }
 
 // TokenDelete deletes a token; the anonymous token and the caller's own
@@ -265,25 +275,34 @@ func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 
 // TokenList lists tokens, optionally those holding a policy or role.
 func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensResponse) error {
-	if done, err := a.srv.forward("ACL.TokenList", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	z, err := a.authorize(args.Token, canRead)
-	if err != nil {
-		return err
-	}
-	store := a.srv.fsm.State()
-	idx, tokens, err := store.ACLTokenList(nil, args.Policy, args.Role)
-	if err != nil {
-		return err
-	}
-	reply.Tokens = make([]*structs.ACLToken, 0, len(tokens))
-	for _, t := range tokens {
-		reply.Tokens = append(reply.Tokens, visibleToken(store, t, z.ACLWrite()))
-	}
-	reply.Index = idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.TokenList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+			idx, tokens, err := st.ACLTokenList(ws, args.Policy, args.Role)
+			if err != nil {
+				return err
+			}
+			reply.Index, reply.Tokens = idx, make([]*structs.ACLToken, 0, len(tokens))
+			for _, t := range tokens {
+				reply.Tokens = append(reply.Tokens, visibleToken(st, t, z.ACLWrite()))
+			}
+			return nil
+		})
+}
+
+// namedGet reads one policy or role by ID, or by name when byName: it is
+// (*state.Store).ACLPolicyGet or (*state.Store).ACLRoleGet, so that the
+// code policies and roles share is written once.
+type namedGet[T any] func(st *state.Store, ws memdb.WatchSet, key string, byName bool) (uint64, *T, error)
+
+// readNamed is PolicyRead and RoleRead: the record args name, by ID or by
+// name, into *out. A missing one is an empty answer (HTTP 404), as in
+// Consul; a blocking read of it wakes when it is created.
+func readNamed[T any](a *ACL, method string, args *structs.ACLGetRequest, reply interface{}, meta *structs.QueryMeta, out **T, get namedGet[T]) error {
+	return a.read(method, args.Datacenter, &args.QueryOptions, args, reply, meta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			meta.Index, *out, err = get(st, ws, firstNonEmpty(args.ID, args.Name), args.ID == "")
+			return err
+		})
 }
 
 // PolicySet creates a policy (no ID) or updates one. Rules must parse; the
@@ -328,23 +347,7 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 
 // PolicyRead reads a policy by ID or by name.
 func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyResponse) error {
-	if done, err := a.srv.forward("ACL.PolicyRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
-		return err
-	}
-	_, p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
-	if err != nil {
-		return err
-	}
-	// A missing policy is an empty answer (HTTP 404), as in Consul.
-	reply.Policy = p
-	if p != nil {
-		reply.Index = p.ModifyIndex
-	}
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return readNamed(a, "ACL.PolicyRead", args, reply, &reply.QueryMeta, &reply.Policy, (*state.Store).ACLPolicyGet)
 }
 
 // PolicyDelete deletes a policy; the global-management policy stays.
@@ -367,19 +370,11 @@ func (a *ACL) PolicyDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 
 // PolicyList lists the policies.
 func (a *ACL) PolicyList(args *structs.ACLListRequest, reply *structs.ACLPoliciesResponse) error {
-	if done, err := a.srv.forward("ACL.PolicyList", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canRead); err != nil {
-		return err
-	}
-	idx, policies, err := a.srv.fsm.State().ACLPolicyList(nil)
-	if err != nil {
-		return err
-	}
-	reply.Policies, reply.Index = policies, idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.PolicyList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			reply.Index, reply.Policies, err = st.ACLPolicyList(ws)
+			return err
+		})
 }
 
 // RoleSet creates a role (no ID) or updates one.
@@ -421,23 +416,7 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 
 // RoleRead reads a role by ID or by name.
 func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleResponse) error {
-	if done, err := a.srv.forward("ACL.RoleRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
-		return err
-	}
-	_, r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
-	if err != nil {
-		return err
-	}
-	// A missing role is an empty answer (HTTP 404), as in Consul.
-	reply.Role = r
-	if r != nil {
-		reply.Index = r.ModifyIndex
-	}
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return readNamed(a, "ACL.RoleRead", args, reply, &reply.QueryMeta, &reply.Role, (*state.Store).ACLRoleGet)
 }
 
 // RoleDelete deletes a role.
@@ -457,17 +436,9 @@ func (a *ACL) RoleDelete(args *structs.ACLDeleteRequest, reply *bool) error {
 
 // RoleList lists roles, optionally those granting a policy.
 func (a *ACL) RoleList(args *structs.ACLListRequest, reply *structs.ACLRolesResponse) error {
-	if done, err := a.srv.forward("ACL.RoleList", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canRead); err != nil {
-		return err
-	}
-	idx, roles, err := a.srv.fsm.State().ACLRoleList(nil, args.Policy)
-	if err != nil {
-		return err
-	}
-	reply.Roles, reply.Index = roles, idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.RoleList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			reply.Index, reply.Roles, err = st.ACLRoleList(ws, args.Policy)
+			return err
+		})
 }

@@ -55,6 +55,37 @@ func (a *ACL) read(method, dc string, opts *structs.QueryOptions, args, reply in
 	})
 }
 
+// forwardWrite sends a write to the leader, or here on the leader checks
+// that the token has acl = "write". done reports that the call is
+// answered: forwarded, or refused with err.
+func (a *ACL) forwardWrite(method, dc, token string, args, reply interface{}) (done bool, err error) {
+	if done, err := a.srv.forward(method, dc, false, args, reply); done {
+		return true, err
+	}
+	if _, err := a.authorize(token, canWrite); err != nil {
+		return true, err
+	}
+	return false, nil
+}
+
+// applyDelete is TokenDelete, PolicyDelete and RoleDelete: it writes the
+// delete of type t once check (when not nil) has nothing against it.
+func (a *ACL) applyDelete(method string, t structs.MessageType, args *structs.ACLDeleteRequest, reply *bool, check func() error) error {
+	if done, err := a.forwardWrite(method, args.Datacenter, args.Token, args, reply); done {
+		return err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.srv.raftApply(t, args); err != nil {
+		return err
+	}
+	*reply = true
+	return nil
+}
+
 // Bootstrap creates the first management token, once; a reset file in
 // the data dir holding the bootstrap's index allows it once more.
 func (a *ACL) Bootstrap(args *structs.DCSpecificRequest, reply *structs.ACLToken) error {
@@ -103,10 +134,7 @@ func (a *ACL) readResetIndex() uint64 {
 
 // TokenSet creates a token (no AccessorID) or updates one.
 func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken) error {
-	if done, err := a.srv.forward("ACL.TokenSet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.TokenSet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	store := a.srv.fsm.State()
@@ -252,25 +280,16 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 // TokenDelete deletes a token; the anonymous token and the caller's own
 // cannot be deleted.
 func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.TokenDelete", args.Datacenter, false, args, reply); done {
+	return a.applyDelete("ACL.TokenDelete", structs.ACLTokenDeleteRequestType, args, reply, func() error {
+		if args.ID == acl.AnonymousTokenID {
+			return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
+		}
+		_, t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID)
+		if err == nil && t != nil && t.SecretID == args.Token {
+			return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
+		}
 		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if args.ID == acl.AnonymousTokenID {
-		return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
-	}
-	if _, t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID); err != nil {
-		return err
-	} else if t != nil && t.SecretID == args.Token {
-		return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
-	}
-	if _, err := a.srv.raftApply(structs.ACLTokenDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	})
 }
 
 // TokenList lists tokens, optionally those holding a policy or role.
@@ -294,6 +313,36 @@ func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensRe
 // code policies and roles share is written once.
 type namedGet[T any] func(st *state.Store, ws memdb.WatchSet, key string, byName bool) (uint64, *T, error)
 
+// newOrStored gives a policy or role without an ID (*id is "") a new one,
+// and returns nil. For one with an ID it returns the stored record, or a
+// 400 naming kind when there is none: an update does not create.
+func newOrStored[T any](st *state.Store, kind string, id *string, get namedGet[T]) (*T, error) {
+	if *id == "" {
+		var err error
+		*id, err = uuid.GenerateUUID()
+		return nil, err
+	}
+	_, old, err := get(st, nil, *id, false)
+	if err == nil && old == nil {
+		err = fmt.Errorf("%w: Cannot find %s %q to update", structs.ErrBadRequest, kind, *id)
+	}
+	return old, err
+}
+
+// applyNamed writes req, the Raft entry of type t that stores the policy
+// or role id, and answers with the record as stored.
+func applyNamed[T any](a *ACL, t structs.MessageType, req interface{}, kind, id string, get namedGet[T], reply *T) error {
+	if _, err := a.srv.raftApply(t, req); err != nil {
+		return err
+	}
+	_, stored, err := get(a.srv.fsm.State(), nil, id, false)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: %s not found after writing it: %v", kind, err)
+	}
+	*reply = *stored
+	return nil
+}
+
 // readNamed is PolicyRead and RoleRead: the record args name, by ID or by
 // name, into *out. A missing one is an empty answer (HTTP 404), as in
 // Consul; a blocking read of it wakes when it is created.
@@ -308,10 +357,7 @@ func readNamed[T any](a *ACL, method string, args *structs.ACLGetRequest, reply 
 // PolicySet creates a policy (no ID) or updates one. Rules must parse; the
 // global-management policy's rules cannot change.
 func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPolicy) error {
-	if done, err := a.srv.forward("ACL.PolicySet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.PolicySet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	p := args.Policy
@@ -321,28 +367,14 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 	if _, err := acl.Parse(p.Rules); err != nil {
 		return fmt.Errorf("%w: Invalid Policy: %v", structs.ErrBadRequest, err)
 	}
-	store := a.srv.fsm.State()
-	if p.ID == "" {
-		var err error
-		if p.ID, err = uuid.GenerateUUID(); err != nil {
-			return err
-		}
-	} else if _, old, err := store.ACLPolicyGet(nil, p.ID, false); err != nil {
+	old, err := newOrStored(a.srv.fsm.State(), "policy", &p.ID, (*state.Store).ACLPolicyGet)
+	if err != nil {
 		return err
-	} else if old == nil {
-		return fmt.Errorf("%w: Cannot find policy %q to update", structs.ErrBadRequest, p.ID)
-	} else if p.ID == acl.GlobalManagementPolicyID && p.Rules != old.Rules {
+	}
+	if old != nil && p.ID == acl.GlobalManagementPolicyID && p.Rules != old.Rules {
 		return fmt.Errorf("%w: Changing the Rules for the builtin global-management policy is not permitted", structs.ErrBadRequest)
 	}
-	if _, err := a.srv.raftApply(structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}); err != nil {
-		return err
-	}
-	_, stored, err := a.srv.fsm.State().ACLPolicyGet(nil, p.ID, false)
-	if err != nil || stored == nil {
-		return fmt.Errorf("acl: policy not found after writing it: %v", err)
-	}
-	*reply = *stored
-	return nil
+	return applyNamed(a, structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}, "policy", p.ID, (*state.Store).ACLPolicyGet, reply)
 }
 
 // PolicyRead reads a policy by ID or by name.
@@ -352,20 +384,12 @@ func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyRe
 
 // PolicyDelete deletes a policy; the global-management policy stays.
 func (a *ACL) PolicyDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.PolicyDelete", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if args.ID == acl.GlobalManagementPolicyID {
-		return fmt.Errorf("%w: Delete operation not permitted on the builtin global-management policy", structs.ErrBadRequest)
-	}
-	if _, err := a.srv.raftApply(structs.ACLPolicyDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	return a.applyDelete("ACL.PolicyDelete", structs.ACLPolicyDeleteRequestType, args, reply, func() error {
+		if args.ID == acl.GlobalManagementPolicyID {
+			return fmt.Errorf("%w: Delete operation not permitted on the builtin global-management policy", structs.ErrBadRequest)
+		}
+		return nil
+	})
 }
 
 // PolicyList lists the policies.
@@ -379,10 +403,7 @@ func (a *ACL) PolicyList(args *structs.ACLListRequest, reply *structs.ACLPolicie
 
 // RoleSet creates a role (no ID) or updates one.
 func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) error {
-	if done, err := a.srv.forward("ACL.RoleSet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.RoleSet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	r := args.Role
@@ -393,25 +414,10 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 	if err := resolveLinks(store, r.Policies, nil); err != nil {
 		return err
 	}
-	if r.ID == "" {
-		var err error
-		if r.ID, err = uuid.GenerateUUID(); err != nil {
-			return err
-		}
-	} else if _, old, err := store.ACLRoleGet(nil, r.ID, false); err != nil {
-		return err
-	} else if old == nil {
-		return fmt.Errorf("%w: Cannot find role %q to update", structs.ErrBadRequest, r.ID)
-	}
-	if _, err := a.srv.raftApply(structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}); err != nil {
+	if _, err := newOrStored(store, "role", &r.ID, (*state.Store).ACLRoleGet); err != nil {
 		return err
 	}
-	_, stored, err := a.srv.fsm.State().ACLRoleGet(nil, r.ID, false)
-	if err != nil || stored == nil {
-		return fmt.Errorf("acl: role not found after writing it: %v", err)
-	}
-	*reply = *stored
-	return nil
+	return applyNamed(a, structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}, "role", r.ID, (*state.Store).ACLRoleGet, reply)
 }
 
 // RoleRead reads a role by ID or by name.
@@ -421,17 +427,7 @@ func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleRespon
 
 // RoleDelete deletes a role.
 func (a *ACL) RoleDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.RoleDelete", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if _, err := a.srv.raftApply(structs.ACLRoleDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	return a.applyDelete("ACL.RoleDelete", structs.ACLRoleDeleteRequestType, args, reply, nil)
 }
 
 // RoleList lists roles, optionally those granting a policy.

@@ -228,10 +228,11 @@ func aclGet[T any](s *Store, ws memdb.WatchSet, table, index, key string) (uint6
 		return 0, nil, fmt.Errorf("state: %s: %w", table, err)
 	}
 	ws.Add(ch)
+	idx := maxIndex(tx, table)
 	if row == nil {
-		return maxIndex(tx, table), nil, nil
+		return idx, nil, nil
 	}
-	return maxIndex(tx, table), row.(*T), nil
+	return idx, row.(*T), nil
 }
 
 // aclList lists the rows of table that keep accepts, and the table's

@@ -70,7 +70,7 @@ func woken(t *testing.T, done <-chan aclReply, after uint64, want string) aclRep
 // KV read does. They wait for a change to their kind and wake on it, and
 // with no change answer after the wait with the same index.
 func TestACLReadsBlock(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	base := "http://" + a.HTTPAddr()
 	for _, tc := range []struct {
 		path   string

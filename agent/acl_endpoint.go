@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,22 +14,6 @@ const maxACLBody = 1 << 20
 // decodeACLBody reads a JSON body of at most maxACLBody bytes into v.
 func decodeACLBody(req *http.Request, v interface{}) error {
 	return decodeJSONBody(req, maxACLBody, v)
-}
-
-// decodeJSONBody reads a JSON body of at most max bytes into v; an empty
-// or malformed body is a 400, a larger one a 413.
-func decodeJSONBody(req *http.Request, max int64, v interface{}) error {
-	body, err := readBody(req, max)
-	if err != nil {
-		return err
-	}
-	if len(body) == 0 {
-		return badRequest("Request body is empty")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return badRequest("Request decode failed: %v", err)
-	}
-	return nil
 }
 
 // aclBootstrap serves PUT /v1/acl/bootstrap.

@@ -12,7 +12,7 @@ import (
 // through create, read by ID and by name, update, delete, and the writes
 // they refuse, with Consul's status codes and messages.
 func TestACLPolicyAndRoleCRUD(t *testing.T) {
-	a, _ := aclAgent(t)
+	a, _ := testAgent(t, withACLs())
 	base := "http://" + a.HTTPAddr()
 	call := func(method, path, body string) httpResult {
 		t.Helper()

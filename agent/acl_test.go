@@ -15,43 +15,6 @@ import (
 	"github.com/hashicorp/consul/api"
 )
 
-const rootSecret = "11111111-2222-3333-4444-555555555555"
-
-// aclAgent starts an agent with ACLs on, default deny, and an initial
-// management token; it returns the agent and a client using that token.
-func aclAgent(t *testing.T) (*Agent, *api.Client) {
-	t.Helper()
-	return aclAgentWith(t, nil)
-}
-
-// aclAgentWith is aclAgent with its configuration changed by mutate.
-func aclAgentWith(t *testing.T, mutate func(*config.Config)) (*Agent, *api.Client) {
-	t.Helper()
-	a, _ := testAgentWith(t, func(c *config.Config) {
-		c.ACL.Enabled = true
-		c.ACL.DefaultPolicy = config.ACLPolicyDeny
-		c.ACL.Tokens.InitialManagement = rootSecret
-		if mutate != nil {
-			mutate(c)
-		}
-	})
-	root := clientWithToken(t, a, rootSecret)
-	retryUntil(t, func() bool {
-		_, _, err := root.ACL().TokenReadSelf(nil)
-		return err == nil
-	})
-	return a, root
-}
-
-func clientWithToken(t *testing.T, a *Agent, secret string) *api.Client {
-	t.Helper()
-	c, err := api.NewClient(&api.Config{Address: a.HTTPAddr(), Token: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // tokenWithRules creates a policy with rules and a token holding it.
 func tokenWithRules(t *testing.T, root *api.Client, name, rules string) string {
 	t.Helper()
@@ -76,7 +39,7 @@ func is403(err error) bool {
 }
 
 func TestACLTokenEndpointMatrix(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	if _, err := root.KV().Put(&api.KVPair{Key: "app/config", Value: []byte("v")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +125,7 @@ key_prefix "secret/" { policy = "deny" }`)
 }
 
 func TestACLSnapshotRefusedBeforeAnyByte(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	if _, err := root.KV().Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +178,10 @@ func doHTTP(t *testing.T, method, url, secret string, body []byte) httpResult {
 }
 
 func TestACLBootstrapOnceAndReset(t *testing.T) {
-	a, _ := testAgentWith(t, func(c *config.Config) { c.ACL.Enabled = true })
+	a, _ := testAgent(t, withConfig(func(c *config.Config) { c.ACL.Enabled = true }))
 	c := clientWithToken(t, a, "")
 	var tok *api.ACLToken
-	retryUntil(t, func() bool {
+	eventually(t, "the ACL bootstrap succeeds", func() bool {
 		var err error
 		tok, _, err = c.ACL().Bootstrap()
 		return err == nil
@@ -248,7 +211,7 @@ func TestACLBootstrapOnceAndReset(t *testing.T) {
 }
 
 func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
-	_, root := aclAgent(t)
+	_, root := testAgent(t, withACLs())
 	secret := tokenWithRules(t, root, "kv-read", `key_prefix "" { policy = "read" }`)
 	role, _, err := root.ACL().RoleCreate(&api.ACLRole{Name: "ops", Policies: []*api.ACLRolePolicyLink{{Name: "kv-read"}}}, nil)
 	if err != nil {
@@ -261,7 +224,7 @@ func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
 	archive, _ := io.ReadAll(body)
 	body.Close()
 
-	fresh, freshRoot := aclAgent(t)
+	fresh, freshRoot := testAgent(t, withACLs())
 	if err := freshRoot.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +232,7 @@ func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
 	// the fresh cluster (whose leader then recreates its configured initial
 	// management token, were it missing).
 	c := clientWithToken(t, fresh, secret)
-	retryUntil(t, func() bool {
+	eventually(t, "the restored token resolves", func() bool {
 		self, _, err := c.ACL().TokenReadSelf(nil)
 		return err == nil && self.Description == "kv-read"
 	})
@@ -293,7 +256,7 @@ func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
 }
 
 func TestACLDefaultDenyHidesEverythingFromAnonymous(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	if _, err := root.KV().Put(&api.KVPair{Key: "hidden", Value: []byte("v")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +277,7 @@ func TestACLDefaultDenyHidesEverythingFromAnonymous(t *testing.T) {
 }
 
 func TestACLCatalogRulesAndFiltering(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	registerWeb(t, root, "n1", "web-1", nil, api.HealthPassing)
 	if _, err := root.Catalog().Register(&api.CatalogRegistration{Node: "n1", Address: "10.0.0.1",
 		Service: &api.AgentService{ID: "db-1", Service: "db", Port: 5432}}, nil); err != nil {

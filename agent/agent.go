@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/agent/local"
 	"github.com/consulcompat/consul/consul"
 	"github.com/hashicorp/go-hclog"
 )
@@ -31,8 +32,8 @@ type Agent struct {
 	httpServer *http.Server
 	httpDone   chan struct{}
 
-	// local is the agent's own services and checks (local_services.go).
-	local *localAgent
+	// local is the agent's own services and checks.
+	local *local.Agent
 
 	// retryJoin runs -retry-join (retry_join.go); closing retryStop ends
 	// it, and retryDone is closed when it has ended.
@@ -160,6 +161,16 @@ func (a *Agent) Start() error {
 	return nil
 }
 
+// startLocal registers the services and checks of the config files and
+// starts anti-entropy and the reaper. The node is registered with the
+// ID and address the leader gives it from Serf.
+func (a *Agent) startLocal() error {
+	m := a.server.LocalMember()
+	node := local.SyncNode{Name: a.cfg.NodeName, ID: m.Tags["id"], Address: m.Addr.String(), Datacenter: a.cfg.Datacenter}
+	a.local = local.New(a.cfg, a.server, node, a.logger.Named("local"))
+	return a.local.Start(a.cfg.Services, a.cfg.Checks)
+}
+
 // StopCh delivers, once, why the agent stopped by itself, so that the
 // process ends: nil after a graceful leave (PUT /v1/agent/leave), or the
 // error that ended -retry-join. Nothing is sent otherwise.
@@ -181,7 +192,7 @@ func (a *Agent) Leave() error {
 	a.leaveOnce.Do(func() {
 		a.logger.Info("leaving the cluster gracefully")
 		// Once left, the node must not come back into the catalog.
-		a.local.stop()
+		a.local.Stop()
 		if err := a.server.Leave(); err != nil {
 			a.leaveErr = err
 			return
@@ -211,11 +222,11 @@ func (a *Agent) Shutdown() error {
 	// Anti-entropy is told first, so that it starts nothing new on a
 	// server going away; the server then cuts short a request of its
 	// waiting for a leader.
-	a.local.signalStop()
+	a.local.SignalStop()
 	// The server goes first: that wakes blocking queries, so the HTTP
 	// requests in flight end promptly.
 	err := a.server.Shutdown()
-	a.local.stop()
+	a.local.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), httpShutdownGrace)
 	defer cancel()
 	if a.httpServer.Shutdown(ctx) != nil {

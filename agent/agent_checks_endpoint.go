@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/consulcompat/consul/acl"
+	"github.com/consulcompat/consul/agent/local"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -101,9 +102,9 @@ func (a *Agent) agentChecks(w http.ResponseWriter, req *http.Request) (interface
 	if err != nil {
 		return nil, err
 	}
-	defs := a.local.state.checkDefs()
+	defs := a.local.State().CheckDefs()
 	all := map[string]*agentCheckJSON{}
-	for id, c := range a.local.state.allChecks() {
+	for id, c := range a.local.State().AllChecks() {
 		all[id] = toAgentCheckJSON(c, defs[id])
 	}
 	filtered, err := filterResult(req, all)
@@ -151,7 +152,7 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 		return nil, err
 	}
 	if def.ServiceID != "" {
-		if _, err := a.serviceFor(authz, def.ServiceID, true, notFoundf("ServiceID %q does not exist", def.ServiceID)); err != nil {
+		if _, err := a.serviceFor(authz, def.ServiceID, true, local.MissingService(def.ServiceID)); err != nil {
 			return nil, err
 		}
 	} else if err := a.vetCheckWrite(authz, &structs.HealthCheck{}); err != nil {
@@ -162,12 +163,12 @@ func (a *Agent) agentCheckRegister(w http.ResponseWriter, req *http.Request) (in
 	if id == "" {
 		id = def.Name
 	}
-	if old, _, ok := a.local.state.check(id); ok {
+	if old, _, ok := a.local.State().Check(id); ok {
 		if err := a.vetCheckWrite(authz, old); err != nil {
 			return nil, err
 		}
 	}
-	return a.localAnswer(w, a.local.addCheck(def, tok))
+	return a.localAnswer(w, a.local.AddCheck(def, tok))
 }
 
 // vetCheckUpdate checks that the check is there and that the token may
@@ -179,12 +180,12 @@ func (a *Agent) vetCheckUpdate(req *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	c, _, ok := a.local.state.check(id)
+	c, _, ok := a.local.State().Check(id)
 	switch {
 	case ok && a.checkVisible(authz, c.ServiceID, c.ServiceName):
 		return a.vetCheckWrite(authz, c)
 	case !ok && authz.NodeRead(a.cfg.NodeName) && authz.ServiceReadAll():
-		return unknownCheck(id)
+		return local.UnknownCheck(id)
 	}
 	return deniedID("check", id)
 }
@@ -195,7 +196,7 @@ func (a *Agent) agentCheckDeregister(w http.ResponseWriter, req *http.Request) (
 	if err := a.vetCheckUpdate(req, id); err != nil {
 		return nil, err
 	}
-	return a.localAnswer(w, a.local.removeCheck(id))
+	return a.localAnswer(w, a.local.RemoveCheck(id))
 }
 
 // agentCheckPass, agentCheckWarn and agentCheckFail serve PUT
@@ -238,5 +239,5 @@ func (a *Agent) checkTTLUpdate(w http.ResponseWriter, req *http.Request, id, sta
 	if err := a.vetCheckUpdate(req, id); err != nil {
 		return nil, err
 	}
-	return a.localAnswer(w, a.local.updateTTL(id, status, output))
+	return a.localAnswer(w, a.local.UpdateTTL(id, status, output))
 }

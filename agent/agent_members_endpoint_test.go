@@ -11,43 +11,7 @@ import (
 
 	"github.com/consulcompat/consul/agent/config"
 	"github.com/hashicorp/consul/api"
-	"github.com/hashicorp/go-hclog"
 )
-
-// serverConfig is a server agent's config on random loopback ports with
-// its data in a temp dir; neither bootstrapping nor expecting others.
-func serverConfig(t *testing.T, name string) *config.Config {
-	t.Helper()
-	return &config.Config{
-		NodeName:      name,
-		Datacenter:    "dc1",
-		DataDir:       t.TempDir(),
-		Server:        true,
-		BindAddr:      "127.0.0.1",
-		ClientAddr:    "127.0.0.1",
-		LogLevel:      "warn",
-		RetryInterval: 50 * time.Millisecond,
-	}
-}
-
-// startAgent starts an agent from cfg and stops it when the test ends; it
-// does not wait for a leader.
-func startAgent(t *testing.T, cfg *config.Config) (*Agent, *api.Client) {
-	t.Helper()
-	a, err := New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Shutdown() })
-	client, err := api.NewClient(&api.Config{Address: a.HTTPAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, client
-}
 
 // serfAddr is the address to join a's Serf at.
 func serfAddr(a *Agent) string {
@@ -102,11 +66,11 @@ func TestMembersJoinLeaveWithAPIClient(t *testing.T) {
 
 	// A second server, neither bootstrapping nor expecting, joins through
 	// the API; the leader makes it a Raft voter.
-	b, cb := startAgent(t, serverConfig(t, "second"))
+	b, cb := testAgent(t, joining("second"))
 	if err := cb.Agent().Join(serfAddr(a), false); err != nil {
 		t.Fatal(err)
 	}
-	retryUntil(t, func() bool {
+	eventually(t, "the second server is a voter and sees the first alive", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2 && memberStatus(t, cb, "agent-test") == 1
 	})
@@ -131,7 +95,7 @@ func TestMembersJoinLeaveWithAPIClient(t *testing.T) {
 	if err != nil || len(peers) != 1 {
 		t.Fatalf("peers after leave %v %v", peers, err)
 	}
-	retryUntil(t, func() bool { return memberStatus(t, ca, "second") == 3 })
+	eventually(t, "the second server shown as left", func() bool { return memberStatus(t, ca, "second") == 3 })
 	if _, err := ca.KV().Put(&api.KVPair{Key: "k", Value: []byte("v2")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -175,23 +139,19 @@ func TestMembershipHTTPErrors(t *testing.T) {
 func TestStartJoin(t *testing.T) {
 	a, ca := testAgent(t)
 
-	cfg := serverConfig(t, "joiner")
-	cfg.StartJoin = []string{deadAddr(t), serfAddr(a)}
-	startAgent(t, cfg)
-	retryUntil(t, func() bool {
+	testAgent(t, joining("joiner"), withConfig(func(c *config.Config) {
+		c.StartJoin = []string{deadAddr(t), serfAddr(a)}
+	}))
+	eventually(t, "the joiner is a voter", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2
 	})
 
 	// Reaching none is fatal, and leaves nothing listening.
-	bad := serverConfig(t, "lonely")
-	bad.StartJoin = []string{deadAddr(t)}
-	ag, err := New(bad, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ag.Start(); err == nil || !strings.Contains(err.Error(), "-join") {
-		ag.Shutdown()
+	err := testAgentStartErr(t, joining("lonely"), withConfig(func(c *config.Config) {
+		c.StartJoin = []string{deadAddr(t)}
+	}))
+	if !strings.Contains(err.Error(), "-join") {
 		t.Fatalf("start with an unreachable -join: %v", err)
 	}
 }
@@ -200,19 +160,19 @@ func TestRetryJoin(t *testing.T) {
 	a, ca := testAgent(t)
 
 	// Joins once an address answers; a dead one beside it does not matter.
-	cfg := serverConfig(t, "retrier")
-	cfg.RetryJoin = []string{deadAddr(t), serfAddr(a)}
-	startAgent(t, cfg)
-	retryUntil(t, func() bool {
+	testAgent(t, joining("retrier"), withConfig(func(c *config.Config) {
+		c.RetryJoin = []string{deadAddr(t), serfAddr(a)}
+	}))
+	eventually(t, "the retrier is a voter", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2
 	})
 
 	// Gives up after -retry-max rounds, and says so on StopCh.
-	bad := serverConfig(t, "giver-up")
-	bad.RetryJoin = []string{deadAddr(t)}
-	bad.RetryMax = 2
-	b, _ := startAgent(t, bad)
+	b, _ := testAgent(t, joining("giver-up"), withConfig(func(c *config.Config) {
+		c.RetryJoin = []string{deadAddr(t)}
+		c.RetryMax = 2
+	}))
 	select {
 	case err := <-b.StopCh():
 		if err == nil || !strings.Contains(err.Error(), "2 attempts") {
@@ -229,19 +189,19 @@ func TestBootstrapExpectAgents(t *testing.T) {
 	var first *Agent
 	var clients []*api.Client
 	for i := 0; i < 3; i++ {
-		cfg := serverConfig(t, fmt.Sprintf("e%d", i))
-		cfg.BootstrapExpect = 3
-		if first != nil {
-			cfg.RetryJoin = []string{serfAddr(first)}
-		}
-		a, c := startAgent(t, cfg)
+		a, c := testAgent(t, joining(fmt.Sprintf("e%d", i)), withConfig(func(c *config.Config) {
+			c.BootstrapExpect = 3
+			if first != nil {
+				c.RetryJoin = []string{serfAddr(first)}
+			}
+		}))
 		if first == nil {
 			first = a
 		}
 		clients = append(clients, c)
 	}
 	for _, c := range clients {
-		retryUntil(t, func() bool {
+		eventually(t, "a leader and three voters", func() bool {
 			leader, err := c.Status().Leader()
 			peers, err2 := c.Status().Peers()
 			return err == nil && err2 == nil && leader != "" && len(peers) == 3

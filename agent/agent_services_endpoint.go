@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/acl"
+	"github.com/consulcompat/consul/agent/local"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -195,7 +196,7 @@ type agentServiceJSON struct {
 func (a *Agent) agentServiceJSON(s *structs.NodeService) *agentServiceJSON {
 	out := &agentServiceJSON{
 		ID: s.ID, Service: s.Service, Tags: s.Tags, Meta: s.Meta, Port: s.Port, Address: s.Address,
-		Weights: weightsOf(s), EnableTagOverride: s.EnableTagOverride, Datacenter: a.cfg.Datacenter,
+		Weights: local.WeightsOf(s), EnableTagOverride: s.EnableTagOverride, Datacenter: a.cfg.Datacenter,
 	}
 	// Consul shows empty lists and maps rather than null.
 	if out.Tags == nil {
@@ -227,7 +228,7 @@ func (a *Agent) localAnswer(w http.ResponseWriter, err error) (interface{}, erro
 	if err != nil {
 		return nil, err
 	}
-	a.local.syncChanges()
+	a.local.SyncChanges()
 	return nil, nil
 }
 
@@ -240,7 +241,7 @@ func (a *Agent) agentServices(w http.ResponseWriter, req *http.Request) (interfa
 		return nil, err
 	}
 	all := map[string]*agentServiceJSON{}
-	for id, s := range a.local.state.allServices() {
+	for id, s := range a.local.State().AllServices() {
 		all[id] = a.agentServiceJSON(s)
 	}
 	filtered, err := filterResult(req, all)
@@ -316,14 +317,14 @@ func (a *Agent) agentServiceRegister(w http.ResponseWriter, req *http.Request) (
 		return nil, err
 	}
 	// Replacing a service needs write on the one replaced too.
-	if old, _, ok := a.local.state.service(svc.ID); ok {
+	if old, _, ok := a.local.State().Service(svc.ID); ok {
 		if err := vetServiceWrite(authz, old.Service); err != nil {
 			return nil, err
 		}
 	}
 	q := req.URL.Query()
 	replace := has(req, "replace-existing-checks") && (q.Get("replace-existing-checks") == "" || q.Get("replace-existing-checks") == "true")
-	return a.localAnswer(w, a.local.addService(def, tok, replace))
+	return a.localAnswer(w, a.local.AddService(def, tok, replace))
 }
 
 // agentServiceDeregister serves PUT /v1/agent/service/deregister/<id>.
@@ -332,7 +333,7 @@ func (a *Agent) agentServiceDeregister(w http.ResponseWriter, req *http.Request)
 	if err := a.vetServiceUpdate(req, id); err != nil {
 		return nil, err
 	}
-	return a.localAnswer(w, a.local.removeService(id))
+	return a.localAnswer(w, a.local.RemoveService(id))
 }
 
 // vetServiceUpdate checks that the service is there and that the token
@@ -342,8 +343,7 @@ func (a *Agent) vetServiceUpdate(req *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.serviceFor(authz, id, true,
-		notFoundf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id))
+	_, err = a.serviceFor(authz, id, true, local.UnknownService(id))
 	return err
 }
 
@@ -353,7 +353,7 @@ func (a *Agent) vetServiceUpdate(req *http.Request, id string) error {
 // be probed: only a token that may read every service, and so could list
 // them, gets notFound for an unknown ID.
 func (a *Agent) serviceFor(z acl.Authorizer, id string, write bool, notFound error) (*structs.NodeService, error) {
-	svc, _, ok := a.local.state.service(id)
+	svc, _, ok := a.local.State().Service(id)
 	switch {
 	case ok && z.ServiceRead(svc.Service):
 		if write {
@@ -399,7 +399,7 @@ func (a *Agent) agentServiceMaintenance(w http.ResponseWriter, req *http.Request
 	if err := a.vetServiceUpdate(req, id); err != nil {
 		return nil, err
 	}
-	return a.localAnswer(w, a.local.setServiceMaintenance(id, enable, req.URL.Query().Get("reason"), token(req)))
+	return a.localAnswer(w, a.local.SetServiceMaintenance(id, enable, req.URL.Query().Get("reason"), token(req)))
 }
 
 // agentNodeMaintenance serves PUT /v1/agent/maintenance?enable=&reason=.
@@ -415,6 +415,6 @@ func (a *Agent) agentNodeMaintenance(w http.ResponseWriter, req *http.Request) (
 	if !authz.NodeWrite(a.cfg.NodeName) {
 		return nil, permissionDenied("node:write", a.cfg.NodeName)
 	}
-	a.local.setNodeMaintenance(enable, req.URL.Query().Get("reason"), token(req))
+	a.local.SetNodeMaintenance(enable, req.URL.Query().Get("reason"), token(req))
 	return a.localAnswer(w, nil)
 }

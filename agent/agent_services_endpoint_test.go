@@ -19,7 +19,7 @@ import (
 const testNode = "agent-test"
 
 func TestAgentServiceWithTTLCheck(t *testing.T) {
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{
 		ID: "web-1", Name: "web", Tags: []string{"v1"}, Port: 8080, Address: "127.0.0.2",
 		Meta:  map[string]string{"version": "1"},
@@ -104,7 +104,7 @@ func TestAgentHTTPCheckFollowsTheServer(t *testing.T) {
 		w.WriteHeader(int(code.Load()))
 		w.Write([]byte("hello " + strings.Repeat("x", 10000)))
 	}))
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	t.Cleanup(srv.Close)
 
 	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{
@@ -148,7 +148,7 @@ func TestAgentTCPCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	t.Cleanup(func() { ln.Close() })
 	addr := ln.Addr().String()
 
@@ -171,7 +171,7 @@ func TestAgentTCPCheck(t *testing.T) {
 }
 
 func TestAntiEntropyRepairsTheCatalog(t *testing.T) {
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "web-1", Name: "web", Port: 80,
 		Check: &api.AgentServiceCheck{TTL: "1m", Status: api.HealthPassing}})
 	if err != nil {
@@ -222,7 +222,7 @@ func TestAntiEntropyRepairsTheCatalog(t *testing.T) {
 }
 
 func TestAgentDeregisterAndMaintenance(t *testing.T) {
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	for _, id := range []string{"web-1", "web-2"} {
 		err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: id, Name: "web",
 			Checks: api.AgentServiceChecks{{TTL: "1m", Status: api.HealthPassing}, {TTL: "1m", Status: api.HealthPassing}}})
@@ -310,7 +310,7 @@ func keys[V any](m map[string]V) []string {
 }
 
 func TestDeregisterCriticalServiceAfter(t *testing.T) {
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "flaky", Name: "flaky",
 		Check: &api.AgentServiceCheck{TTL: "200ms", Status: api.HealthPassing, DeregisterCriticalServiceAfter: "300ms"}})
 	if err != nil {
@@ -331,7 +331,7 @@ func TestDeregisterCriticalServiceAfter(t *testing.T) {
 }
 
 func TestAgentServicesFromConfig(t *testing.T) {
-	_, c := testLocalAgent(t, func(cfg *config.Config) {
+	_, c := testAgent(t, withLocal(), withConfig(func(cfg *config.Config) {
 		cfg.Services = []*structs.ServiceDefinition{{
 			ID: "redis-1", Name: "redis", Port: 6379, Tags: []string{"primary"},
 			Check: &structs.CheckType{TTL: time.Minute, Status: structs.HealthPassing},
@@ -340,7 +340,7 @@ func TestAgentServicesFromConfig(t *testing.T) {
 			{CheckType: structs.CheckType{Name: "disk", TTL: time.Minute, Status: structs.HealthWarning}},
 			{ServiceID: "redis-1", CheckType: structs.CheckType{CheckID: "redis-mem", Name: "memory", TTL: time.Minute}},
 		}
-	})
+	}))
 	services, err := c.Agent().Services()
 	if err != nil || services["redis-1"] == nil || services["redis-1"].Port != 6379 {
 		t.Fatalf("services %v %v", keys(services), err)
@@ -357,28 +357,16 @@ func TestAgentServicesFromConfig(t *testing.T) {
 }
 
 func TestAgentConfigCheckOnUnknownServiceFailsStart(t *testing.T) {
-	cfg := &config.Config{
-		NodeName: testNode, Datacenter: "dc1", DataDir: t.TempDir(), Server: true, Bootstrap: true,
-		BindAddr: "127.0.0.1", ClientAddr: "127.0.0.1", LogLevel: "warn",
-		Checks: []*structs.CheckDefinition{{ServiceID: "nope", CheckType: structs.CheckType{Name: "c", TTL: time.Second}}},
-	}
-	checkAgentLeaks(t)
-	a, err := New(cfg, testLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = a.Start()
-	if err == nil {
-		a.Shutdown()
-		t.Fatal("an agent started with a check on an unknown service")
-	}
+	err := testAgentStartErr(t, withLocal(), withConfig(func(c *config.Config) {
+		c.Checks = []*structs.CheckDefinition{{ServiceID: "nope", CheckType: structs.CheckType{Name: "c", TTL: time.Second}}}
+	}))
 	if !strings.Contains(err.Error(), `ServiceID "nope" does not exist`) {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestAgentLocalHTTPErrors(t *testing.T) {
-	a, c := testLocalAgent(t, nil)
+	a, c := testAgent(t, withLocal())
 	base := "http://" + a.HTTPAddr()
 	if err := c.Agent().ServiceRegister(&api.AgentServiceRegistration{Name: "web",
 		Check: &api.AgentServiceCheck{CheckID: "web-tcp", TCP: "127.0.0.1:1", Interval: "1h"}}); err != nil {
@@ -433,27 +421,8 @@ func TestAgentLocalHTTPErrors(t *testing.T) {
 	}
 }
 
-// aclLocalAgent is a local agent with ACLs on, default deny, and the
-// management token as its agent token; it returns the agent and a client
-// with the management token.
-func aclLocalAgent(t *testing.T) (*Agent, *api.Client) {
-	t.Helper()
-	a, _ := testLocalAgent(t, func(c *config.Config) {
-		c.ACL.Enabled = true
-		c.ACL.DefaultPolicy = config.ACLPolicyDeny
-		c.ACL.Tokens.InitialManagement = rootSecret
-		c.ACL.Tokens.Agent = rootSecret
-	})
-	root := clientWithToken(t, a, rootSecret)
-	retryUntil(t, func() bool {
-		_, _, err := root.ACL().TokenReadSelf(nil)
-		return err == nil
-	})
-	return a, root
-}
-
 func TestAgentServicesACL(t *testing.T) {
-	a, root := aclLocalAgent(t)
+	a, root := testAgent(t, withLocal(), withACLs(), withConfig(func(c *config.Config) { c.ACL.Tokens.Agent = rootSecret }))
 	webWriter := clientWithToken(t, a, tokenWithRules(t, root, "web-write", `service "web" { policy = "write" }`))
 	dbReader := clientWithToken(t, a, tokenWithRules(t, root, "db-read", `service "db" { policy = "read" }`))
 
@@ -509,7 +478,6 @@ func TestAgentServicesACL(t *testing.T) {
 }
 
 func TestAgentShutdownStopsEveryCheck(t *testing.T) {
-	checkAgentLeaks(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -517,21 +485,11 @@ func TestAgentShutdownStopsEveryCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	cfg := &config.Config{
-		NodeName: testNode, Datacenter: "dc1", DataDir: t.TempDir(), Server: true, Bootstrap: true,
-		BindAddr: "127.0.0.1", ClientAddr: "127.0.0.1", LogLevel: "warn", AEInterval: 100 * time.Millisecond,
-		Services: []*structs.ServiceDefinition{{Name: "s", Checks: []*structs.CheckType{
+	a, c := testAgent(t, withLocal(), withConfig(func(c *config.Config) {
+		c.Services = []*structs.ServiceDefinition{{Name: "s", Checks: []*structs.CheckType{
 			{TTL: time.Minute}, {HTTP: srv.URL, Interval: time.Second}, {TCP: ln.Addr().String(), Interval: time.Second},
-		}}},
-	}
-	a, err := New(cfg, testLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := api.NewClient(&api.Config{Address: a.HTTPAddr()})
+		}}}
+	}))
 	eventually(t, "checks running and synced", func() bool {
 		hc := catalogCheck(t, c, testNode, "service:s:2")
 		return hc != nil && hc.Status == api.HealthPassing
@@ -546,7 +504,7 @@ func TestAgentShutdownStopsEveryCheck(t *testing.T) {
 }
 
 func TestAgentReRegistrationAndTagOverride(t *testing.T) {
-	_, c := testLocalAgent(t, nil)
+	_, c := testAgent(t, withLocal())
 	reg := &api.AgentServiceRegistration{ID: "web-1", Name: "web", Tags: []string{"a"}, EnableTagOverride: true,
 		Checks: api.AgentServiceChecks{{CheckID: "one", TTL: "1m"}, {CheckID: "two", TTL: "1m"}}}
 	if err := c.Agent().ServiceRegister(reg); err != nil {
@@ -605,7 +563,7 @@ func TestAgentReRegistrationAndTagOverride(t *testing.T) {
 // exist, on every endpoint that takes one; only a token that may read
 // every service (and the node, for checks) is told that an ID is unknown.
 func TestAgentIDsCannotBeProbed(t *testing.T) {
-	a, root := aclLocalAgent(t)
+	a, root := testAgent(t, withLocal(), withACLs(), withConfig(func(c *config.Config) { c.ACL.Tokens.Agent = rootSecret }))
 	if err := root.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "secret-1", Name: "secret",
 		Check: &api.AgentServiceCheck{CheckID: "secret-alive", TTL: "1m"}}); err != nil {
 		t.Fatal(err)

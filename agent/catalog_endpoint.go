@@ -2,7 +2,7 @@ package agent
 
 import (
 	"net/http"
-	"strings"
+	"sort"
 
 	"github.com/consulcompat/consul/structs"
 )
@@ -46,33 +46,6 @@ func (a *Agent) catalogDatacenters(w http.ResponseWriter, req *http.Request) (in
 	return out, err
 }
 
-// parseNodeMeta reads the repeatable ?node-meta=key:value.
-func parseNodeMeta(req *http.Request) (map[string]string, error) {
-	values := req.URL.Query()["node-meta"]
-	if len(values) == 0 {
-		return nil, nil
-	}
-	meta := make(map[string]string, len(values))
-	for _, v := range values {
-		k, val, ok := strings.Cut(v, ":")
-		if !ok || k == "" {
-			return nil, badRequest("Invalid node-meta %q: use key:value", v)
-		}
-		meta[k] = val
-	}
-	return meta, nil
-}
-
-// readArgs parses what every catalog and health read takes.
-func readArgs(req *http.Request) (structs.QueryOptions, map[string]string, error) {
-	opts, err := parseQueryOptions(req)
-	if err != nil {
-		return opts, nil, err
-	}
-	meta, err := parseNodeMeta(req)
-	return opts, meta, err
-}
-
 // catalogNodes serves GET /v1/catalog/nodes.
 func (a *Agent) catalogNodes(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	opts, meta, err := readArgs(req)
@@ -103,17 +76,6 @@ func (a *Agent) catalogServices(w http.ResponseWriter, req *http.Request) (inter
 	return out.Services, nil
 }
 
-// serviceArgs parses /v1/catalog/service/<name> and /v1/health/service/<name>.
-func serviceArgs(req *http.Request, prefix string) (structs.ServiceSpecificRequest, error) {
-	opts, meta, err := readArgs(req)
-	name := strings.TrimPrefix(req.URL.Path, prefix)
-	if err == nil && name == "" {
-		err = badRequest("Missing service name")
-	}
-	return structs.ServiceSpecificRequest{Datacenter: parseDC(req), ServiceName: name,
-		ServiceTags: req.URL.Query()["tag"], NodeMeta: meta, OnlyPassing: has(req, "passing"), QueryOptions: opts}, err
-}
-
 // catalogService serves GET /v1/catalog/service/<name>.
 func (a *Agent) catalogService(w http.ResponseWriter, req *http.Request) (interface{}, error) {
 	args, err := serviceArgs(req, "/v1/catalog/service/")
@@ -126,16 +88,6 @@ func (a *Agent) catalogService(w http.ResponseWriter, req *http.Request) (interf
 	}
 	setMeta(w, &out.QueryMeta)
 	return filterResult(req, out.ServiceNodes)
-}
-
-// nodeArgs parses the node name of a per-node path.
-func nodeArgs(req *http.Request, prefix string) (structs.NodeSpecificRequest, error) {
-	opts, err := parseQueryOptions(req)
-	node := strings.TrimPrefix(req.URL.Path, prefix)
-	if err == nil && node == "" {
-		err = badRequest("Missing node name")
-	}
-	return structs.NodeSpecificRequest{Datacenter: parseDC(req), Node: node, QueryOptions: opts}, err
 }
 
 // catalogNode serves GET /v1/catalog/node/<node>: null for an unknown
@@ -174,4 +126,9 @@ func (a *Agent) nodeServices(w http.ResponseWriter, req *http.Request, prefix st
 		return nil, nil
 	}
 	return shape(out.NodeServices), nil
+}
+
+// sortServices orders services by ID.
+func sortServices(list []*structs.NodeService) {
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 }

@@ -16,7 +16,7 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // enable_debug is set or not, as in Consul 1.16.
 func TestDebugPprofBehindOperatorRead(t *testing.T) {
 	for _, enableDebug := range []bool{false, true} {
-		a, root := aclAgentWith(t, func(c *config.Config) { c.EnableDebug = enableDebug })
+		a, root := testAgent(t, withACLs(), withConfig(func(c *config.Config) { c.EnableDebug = enableDebug }))
 		tokens := map[string]string{
 			"anonymous":     "",
 			"unknown":       "00000000-0000-4000-8000-00000000dead",
@@ -49,7 +49,7 @@ func TestDebugPprofBehindOperatorRead(t *testing.T) {
 // with enable_debug; without it every path answers 404, as in Consul.
 func TestDebugPprofWithoutACLs(t *testing.T) {
 	for _, enableDebug := range []bool{false, true} {
-		a, _ := testAgentWith(t, func(c *config.Config) { c.EnableDebug = enableDebug })
+		a, _ := testAgent(t, withConfig(func(c *config.Config) { c.EnableDebug = enableDebug }))
 		want := http.StatusNotFound
 		if enableDebug {
 			want = http.StatusOK

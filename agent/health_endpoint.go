@@ -2,16 +2,10 @@ package agent
 
 import (
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/consulcompat/consul/structs"
 )
-
-// sortServices orders services by ID.
-func sortServices(list []*structs.NodeService) {
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-}
 
 // healthNode serves GET /v1/health/node/<node>.
 func (a *Agent) healthNode(w http.ResponseWriter, req *http.Request) (interface{}, error) {

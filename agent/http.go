@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -180,6 +181,11 @@ func badRequest(format string, args ...interface{}) error {
 	return fmt.Errorf("%w: %s", structs.ErrBadRequest, fmt.Sprintf(format, args...))
 }
 
+// notFoundf is an error the HTTP API answers with 404 and its text.
+func notFoundf(format string, args ...interface{}) error {
+	return fmt.Errorf("%w: %s", structs.ErrNotFound, fmt.Sprintf(format, args...))
+}
+
 // token finds the ACL token: X-Consul-Token, then Authorization: Bearer,
 // then ?token=, as Consul orders them.
 func token(req *http.Request) string {
@@ -229,6 +235,89 @@ func parseQueryOptions(req *http.Request) (structs.QueryOptions, error) {
 		opts.MaxQueryTime = d
 	}
 	return opts, nil
+}
+
+// readBody reads a request body of at most max bytes; a larger one is
+// refused before it is read whole.
+func readBody(req *http.Request, max int64) ([]byte, error) {
+	tooLarge := func(n int64) error {
+		return fmt.Errorf("%w: Request body(%d bytes) too large, max size: %d bytes", structs.ErrTooLarge, n, max)
+	}
+	if req.ContentLength > max {
+		return nil, tooLarge(req.ContentLength)
+	}
+	buf, err := io.ReadAll(io.LimitReader(req.Body, max+1))
+	if err != nil {
+		return nil, badRequest("reading request body: %v", err)
+	}
+	if int64(len(buf)) > max {
+		return nil, tooLarge(int64(len(buf)))
+	}
+	return buf, nil
+}
+
+// decodeJSONBody reads a JSON body of at most max bytes into v; an empty
+// or malformed body is a 400, a larger one a 413.
+func decodeJSONBody(req *http.Request, max int64, v interface{}) error {
+	body, err := readBody(req, max)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return badRequest("Request body is empty")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return badRequest("Request decode failed: %v", err)
+	}
+	return nil
+}
+
+// parseNodeMeta reads the repeatable ?node-meta=key:value.
+func parseNodeMeta(req *http.Request) (map[string]string, error) {
+	values := req.URL.Query()["node-meta"]
+	if len(values) == 0 {
+		return nil, nil
+	}
+	meta := make(map[string]string, len(values))
+	for _, v := range values {
+		k, val, ok := strings.Cut(v, ":")
+		if !ok || k == "" {
+			return nil, badRequest("Invalid node-meta %q: use key:value", v)
+		}
+		meta[k] = val
+	}
+	return meta, nil
+}
+
+// readArgs parses what every catalog and health read takes.
+func readArgs(req *http.Request) (structs.QueryOptions, map[string]string, error) {
+	opts, err := parseQueryOptions(req)
+	if err != nil {
+		return opts, nil, err
+	}
+	meta, err := parseNodeMeta(req)
+	return opts, meta, err
+}
+
+// nodeArgs parses the node name of a per-node path.
+func nodeArgs(req *http.Request, prefix string) (structs.NodeSpecificRequest, error) {
+	opts, err := parseQueryOptions(req)
+	node := strings.TrimPrefix(req.URL.Path, prefix)
+	if err == nil && node == "" {
+		err = badRequest("Missing node name")
+	}
+	return structs.NodeSpecificRequest{Datacenter: parseDC(req), Node: node, QueryOptions: opts}, err
+}
+
+// serviceArgs parses /v1/catalog/service/<name> and /v1/health/service/<name>.
+func serviceArgs(req *http.Request, prefix string) (structs.ServiceSpecificRequest, error) {
+	opts, meta, err := readArgs(req)
+	name := strings.TrimPrefix(req.URL.Path, prefix)
+	if err == nil && name == "" {
+		err = badRequest("Missing service name")
+	}
+	return structs.ServiceSpecificRequest{Datacenter: parseDC(req), ServiceName: name,
+		ServiceTags: req.URL.Query()["tag"], NodeMeta: meta, OnlyPassing: has(req, "passing"), QueryOptions: opts}, err
 }
 
 // setMeta writes the headers of every read reply.

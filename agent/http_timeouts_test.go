@@ -19,10 +19,10 @@ import (
 // query serves a second request, and only once it is idle is it closed.
 func TestHTTPTimeoutsSpareRequestsInFlight(t *testing.T) {
 	const timeout, wait = 300 * time.Millisecond, 1500 * time.Millisecond
-	a, c := testAgentWith(t, func(c *config.Config) {
+	a, c := testAgent(t, withConfig(func(c *config.Config) {
 		c.Limits.HTTPIdleTimeout = timeout
 		c.Limits.HTTPReadHeaderTimeout = timeout
-	})
+	}))
 	if _, err := c.KV().Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,25 +124,6 @@ func countPresent(req *http.Request, names ...string) int {
 		}
 	}
 	return n
-}
-
-// readBody reads a request body of at most max bytes; a larger one is
-// refused before it is read whole.
-func readBody(req *http.Request, max int64) ([]byte, error) {
-	tooLarge := func(n int64) error {
-		return fmt.Errorf("%w: Request body(%d bytes) too large, max size: %d bytes", structs.ErrTooLarge, n, max)
-	}
-	if req.ContentLength > max {
-		return nil, tooLarge(req.ContentLength)
-	}
-	buf, err := io.ReadAll(io.LimitReader(req.Body, max+1))
-	if err != nil {
-		return nil, badRequest("reading request body: %v", err)
-	}
-	if int64(len(buf)) > max {
-		return nil, tooLarge(int64(len(buf)))
-	}
-	return buf, nil
 }
 
 func (a *Agent) kvDelete(req *http.Request, key string) (interface{}, error) {

@@ -10,7 +10,7 @@ import (
 // and reading it; its stored Token runs it, and only a token that may
 // manage ACLs sees that Token.
 func TestACLPreparedQueryRules(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	registerInstance(t, root, "n1", "web", "web-1", nil, api.HealthPassing)
 	seeWeb := tokenWithRules(t, root, "see-web", `service "web" { policy = "read" }
 node_prefix "" { policy = "read" }`)

@@ -9,7 +9,7 @@ import (
 // TestACLSessionRules: session rules decide who may create, renew,
 // destroy and see a session, per node; locking a key needs key write.
 func TestACLSessionRules(t *testing.T) {
-	a, root := aclAgent(t)
+	a, root := testAgent(t, withACLs())
 	for _, node := range []string{"n1", "n2"} {
 		if _, err := root.Catalog().Register(&api.CatalogRegistration{Node: node, Address: "10.0.0.1"}, nil); err != nil {
 			t.Fatal(err)

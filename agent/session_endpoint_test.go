@@ -15,7 +15,7 @@ import (
 func createSession(t *testing.T, c *api.Client, se *api.SessionEntry) string {
 	t.Helper()
 	var id string
-	retryUntil(t, func() bool {
+	eventually(t, "a session is created", func() bool {
 		var err error
 		id, _, err = c.Session().Create(se, nil)
 		return err == nil
@@ -215,7 +215,7 @@ func TestSessionInvalidation(t *testing.T) {
 	if ok, _, err := kv.Acquire(&api.KVPair{Key: "held/release", Session: next}, nil); err != nil || ok {
 		t.Fatalf("acquire during the lock delay = %v, %v; want false", ok, err)
 	}
-	retryUntil(t, func() bool {
+	eventually(t, "the lock is acquired after the lock delay", func() bool {
 		ok, _, err := kv.Acquire(&api.KVPair{Key: "held/release", Session: next}, nil)
 		return err == nil && ok
 	})
@@ -280,7 +280,7 @@ func TestSessionInvalidation(t *testing.T) {
 // renewal the leader invalidates it and its lock is released; renewing
 // keeps it alive meanwhile.
 func TestSessionTTLExpiry(t *testing.T) {
-	_, c := testAgentWith(t, func(cfg *config.Config) { cfg.SessionTTLMin = 100 * time.Millisecond })
+	_, c := testAgent(t, withConfig(func(cfg *config.Config) { cfg.SessionTTLMin = 100 * time.Millisecond }))
 	kv := c.KV()
 	lapsing := createSession(t, c, &api.SessionEntry{TTL: "500ms", LockDelay: time.Nanosecond})
 	renewed := createSession(t, c, &api.SessionEntry{TTL: "500ms", LockDelay: time.Nanosecond})
@@ -290,7 +290,7 @@ func TestSessionTTLExpiry(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	retryUntil(t, func() bool {
+	eventually(t, "the unrenewed session lapses", func() bool {
 		if _, _, err := c.Session().Renew(renewed, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func holder(t *testing.T, c *api.Client, key string) (string, bool) {
 // armed by the last renewal before the restore, which would fire soon
 // after it, is gone.
 func TestSessionsAndLocksSurviveRestoreWithFreshTTL(t *testing.T) {
-	_, c := testAgentWith(t, func(cfg *config.Config) { cfg.SessionTTLMin = 100 * time.Millisecond })
+	_, c := testAgent(t, withConfig(func(cfg *config.Config) { cfg.SessionTTLMin = 100 * time.Millisecond }))
 	const ttl = time.Second
 	sid := createSession(t, c, &api.SessionEntry{TTL: ttl.String(), LockDelay: time.Nanosecond})
 	if ok, _, err := c.KV().Acquire(&api.KVPair{Key: "lock/a", Session: sid}, nil); err != nil || !ok {
@@ -73,7 +73,7 @@ func TestSessionsAndLocksSurviveRestoreWithFreshTTL(t *testing.T) {
 	if se, _, err := c.Session().Info(sid, nil); err != nil || se == nil {
 		t.Fatalf("the session expired %v after the restore: its TTL was not counted afresh (%v)", time.Since(restoredAt), err)
 	}
-	retryUntil(t, func() bool {
+	eventually(t, "the restored session expires", func() bool {
 		got, exists := holder(t, c, "lock/a")
 		return exists && got == ""
 	})
@@ -107,11 +107,11 @@ func TestRestoreIntoFreshClusterInvalidatesStrangersSessions(t *testing.T) {
 	}
 	archive := saveSnapshot(t, old)
 
-	_, fresh := testAgentWith(t, func(cfg *config.Config) { cfg.NodeName = "agent-fresh" })
+	_, fresh := testAgent(t, withConfig(func(cfg *config.Config) { cfg.NodeName = "agent-fresh" }))
 	if err := fresh.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
 		t.Fatal(err)
 	}
-	retryUntil(t, func() bool {
+	eventually(t, "only the external session is left", func() bool {
 		list, _, err := fresh.Session().List(nil)
 		return err == nil && len(list) == 1 && list[0].ID == ext
 	})

@@ -3,10 +3,8 @@ package agent
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,57 +14,9 @@ import (
 
 	"github.com/consulcompat/consul/agent/config"
 	"github.com/consulcompat/consul/snapshot"
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/hashicorp/consul/api"
 )
-
-// zipEntry is one entry of a crafted archive.
-type zipEntry struct {
-	name string
-	data []byte
-}
-
-// buildArchive zips entries, deflated, in order.
-func buildArchive(t *testing.T, entries ...zipEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(e.data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// sumsFor is a SHA256SUMS entry matching meta and state.
-func sumsFor(meta, state []byte) zipEntry {
-	m, s := sha256.Sum256(meta), sha256.Sum256(state)
-	return zipEntry{snapshot.SumsName, []byte(fmt.Sprintf("%x  %s\n%x  %s\n", m, snapshot.MetaName, s, snapshot.StateName))}
-}
-
-// unpack reads the three entries of a good archive.
-func unpack(t *testing.T, archive []byte) (meta, state, sums []byte) {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := func(name string) []byte {
-		f, err := zr.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		b, _ := io.ReadAll(f)
-		return b
-	}
-	return read(snapshot.MetaName), read(snapshot.StateName), read(snapshot.SumsName)
-}
 
 // withSize returns meta.json with its Size replaced.
 func withSize(t *testing.T, meta []byte, size int64) []byte {
@@ -89,7 +39,7 @@ func TestRestoreCorruptionMatrix(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dataDir := ""
-	a, c := testAgentWith(t, func(cfg *config.Config) { dataDir = cfg.DataDir })
+	a, c := testAgent(t, withConfig(func(cfg *config.Config) { dataDir = cfg.DataDir }))
 	for i := 0; i < 5; i++ {
 		if _, err := c.KV().Put(&api.KVPair{Key: fmt.Sprintf("keep/%d", i), Value: []byte("v")}, nil); err != nil {
 			t.Fatal(err)
@@ -103,8 +53,16 @@ func TestRestoreCorruptionMatrix(t *testing.T) {
 	before, _, _ := c.KV().List("", nil)
 	filesBefore := dirNames(t, dataDir)
 
-	meta, state, sums := unpack(t, good)
-	m, s, sm := zipEntry{snapshot.MetaName, meta}, zipEntry{snapshot.StateName, state}, zipEntry{snapshot.SumsName, sums}
+	parts := snapshottest.Unpack(t, good)
+	meta, state := parts[snapshot.MetaName], parts[snapshot.StateName]
+	deflated := func(name string, data []byte) snapshottest.Entry {
+		return snapshottest.Entry{Name: name, Data: data, Method: zip.Deflate}
+	}
+	// valid is a good archive of meta.json and state.bin, sums made to match.
+	valid := func(meta, state []byte) []byte {
+		return snapshottest.Zip(t, snapshottest.ValidEntries(meta, state, zip.Deflate)...)
+	}
+	m, s, sm := deflated(snapshot.MetaName, meta), deflated(snapshot.StateName, state), deflated(snapshot.SumsName, parts[snapshot.SumsName])
 	garbage := append(bytes.Clone(state[:len(state)/3]), bytes.Repeat([]byte{0xc1}, 64)...)
 	unknown := append(bytes.Clone(state), 77, 0x80)
 
@@ -116,22 +74,18 @@ func TestRestoreCorruptionMatrix(t *testing.T) {
 		status int
 	}
 	cases := []archiveCase{
-		{"missing meta.json", buildArchive(t, s, sm), 400},
-		{"missing state.bin", buildArchive(t, m, sm), 400},
-		{"missing SHA256SUMS", buildArchive(t, m, s), 400},
-		{"extra entry", buildArchive(t, m, s, sm, zipEntry{"README", []byte("hi")}), 400},
-		{"duplicate entry", buildArchive(t, m, m, s, sm), 400},
-		{"renamed entry", buildArchive(t, zipEntry{"META.json", meta}, s, sm), 400},
-		{"entry with a path", buildArchive(t, zipEntry{"../meta.json", meta}, s, sm), 400},
-		{"wrong meta Size", buildArchive(t, zipEntry{snapshot.MetaName, withSize(t, meta, int64(len(state))+1)}, s,
-			sumsFor(withSize(t, meta, int64(len(state))+1), state)), 400},
-		{"declared size far larger than the data", buildArchive(t, zipEntry{snapshot.MetaName, withSize(t, meta, 1<<40)}, s,
-			sumsFor(withSize(t, meta, 1<<40), state)), 413},
-		{"100 MB meta.json", buildArchive(t, zipEntry{snapshot.MetaName, bytes.Repeat([]byte(" "), 100<<20)}, s, sm), 413},
-		{"unknown record type, hash correct", buildArchive(t, zipEntry{snapshot.MetaName, withSize(t, meta, int64(len(unknown)))},
-			zipEntry{snapshot.StateName, unknown}, sumsFor(withSize(t, meta, int64(len(unknown))), unknown)), 400},
-		{"msgpack garbage, hash correct", buildArchive(t, zipEntry{snapshot.MetaName, withSize(t, meta, int64(len(garbage)))},
-			zipEntry{snapshot.StateName, garbage}, sumsFor(withSize(t, meta, int64(len(garbage))), garbage)), 400},
+		{"missing meta.json", snapshottest.Zip(t, s, sm), 400},
+		{"missing state.bin", snapshottest.Zip(t, m, sm), 400},
+		{"missing SHA256SUMS", snapshottest.Zip(t, m, s), 400},
+		{"extra entry", snapshottest.Zip(t, m, s, sm, deflated("README", []byte("hi"))), 400},
+		{"duplicate entry", snapshottest.Zip(t, m, m, s, sm), 400},
+		{"renamed entry", snapshottest.Zip(t, deflated("META.json", meta), s, sm), 400},
+		{"entry with a path", snapshottest.Zip(t, deflated("../meta.json", meta), s, sm), 400},
+		{"wrong meta Size", valid(withSize(t, meta, int64(len(state))+1), state), 400},
+		{"declared size far larger than the data", valid(withSize(t, meta, 1<<40), state), 413},
+		{"100 MB meta.json", snapshottest.Zip(t, deflated(snapshot.MetaName, bytes.Repeat([]byte(" "), 100<<20)), s, sm), 413},
+		{"unknown record type, hash correct", valid(withSize(t, meta, int64(len(unknown))), unknown), 400},
+		{"msgpack garbage, hash correct", valid(withSize(t, meta, int64(len(garbage))), garbage), 400},
 		{"local header disagrees with the central directory", func() []byte {
 			b := bytes.Clone(good)
 			b[30] = 'M' // the first local header's name: meta.json
@@ -190,8 +144,7 @@ func TestRestoreCorruptionMatrix(t *testing.T) {
 func bombArchive(t *testing.T, meta []byte) []byte {
 	t.Helper()
 	zeros := make([]byte, 64<<20)
-	m := withSize(t, meta, int64(len(zeros)))
-	return buildArchive(t, zipEntry{snapshot.MetaName, m}, zipEntry{snapshot.StateName, zeros}, sumsFor(m, zeros))
+	return snapshottest.Zip(t, snapshottest.ValidEntries(withSize(t, meta, int64(len(zeros))), zeros, zip.Deflate)...)
 }
 
 // dirNames lists the files under dir, for "nothing left behind" checks.

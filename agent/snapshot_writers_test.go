@@ -52,9 +52,9 @@ func TestSaveDuringWritesIsExactlyTheStateAtItsIndex(t *testing.T) {
 		}(w)
 	}
 	// Let the writers get going, then save in their midst.
-	retryUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= writers*20 })
+	eventually(t, "writes acked to a fifth of the keys", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= writers*20 })
 	archive := saveSnapshot(t, c)
-	retryUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) == writers*50 })
+	eventually(t, "writes acked to every key", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) == writers*50 })
 	close(stop)
 	wg.Wait()
 

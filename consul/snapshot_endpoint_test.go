@@ -1,7 +1,6 @@
 package consul
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
-	"github.com/hashicorp/raft"
 )
 
 // save takes an archive through SnapshotRPC, as the HTTP handler does.
@@ -129,23 +127,10 @@ func TestSnapshotRestoreRejectsCorruptArchive(t *testing.T) {
 // flip changes one bit in the middle of state.bin's compressed data.
 func flip(t *testing.T, b []byte) []byte {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range zr.File {
-		if f.Name == snapshot.StateName {
-			off, err := f.DataOffset()
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := append([]byte(nil), b...)
-			c[off+int64(f.CompressedSize64)/2] ^= 0x40
-			return c
-		}
-	}
-	t.Fatal("no state.bin in archive")
-	return nil
+	from, to := snapshottest.DataRegion(t, b, snapshot.StateName)
+	c := append([]byte(nil), b...)
+	c[from+(to-from)/2] ^= 0x40
+	return c
 }
 
 func TestSnapshotSaveIsPointInTimeUnderWrites(t *testing.T) {
@@ -249,24 +234,8 @@ func TestRestoreWakesBlockingQueries(t *testing.T) {
 func TestRestoreRefusesDumpTheStoreCannotHold(t *testing.T) {
 	s := testServer(t, nil)
 	kvPut(t, s, "keep", "me")
-	var dump bytes.Buffer
-	enc, err := snapshot.NewStateEncoder(&dump, structs.SnapshotHeader{LastIndex: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := enc.Record(structs.KVSRequestType, &structs.DirEntry{Key: "", Value: []byte("no key")}); err != nil {
-		t.Fatal(err)
-	}
-	meta := &raft.SnapshotMeta{Version: 1, ID: "crafted", Index: 5, Term: 1, Size: int64(dump.Len())}
-	var archive bytes.Buffer
-	err = snapshot.Write(&archive, meta, func(w io.Writer) error {
-		_, err := w.Write(dump.Bytes())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := restore(s, archive.Bytes()); !errors.Is(err, snapshot.ErrCorrupt) {
+	archive := snapshottest.Archive(t, 5, snapshottest.Record{Type: structs.KVSRequestType, Value: &structs.DirEntry{Key: "", Value: []byte("no key")}})
+	if err := restore(s, archive); !errors.Is(err, snapshot.ErrCorrupt) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
 	}
 	if e := kvGet(t, s, "keep"); e == nil || !s.IsLeader() {

@@ -1,33 +1,17 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
-	"io"
 	"testing"
+
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 )
 
 // stateOf extracts state.bin from an archive.
 func stateOf(t *testing.T, archive []byte) []byte {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		t.Fatal(err)
+	state, ok := snapshottest.Unpack(t, archive)["state.bin"]
+	if !ok {
+		t.Fatal("archive has no state.bin")
 	}
-	for _, f := range zr.File {
-		if f.Name == "state.bin" {
-			rc, err := f.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rc.Close()
-			b, err := io.ReadAll(rc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-	}
-	t.Fatal("archive has no state.bin")
-	return nil
+	return state
 }

@@ -1,63 +1,21 @@
 package snapshot
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
-
-// zentry is one entry of a hand-built zip.
-type zentry struct {
-	name   string
-	data   []byte
-	method uint16
-}
-
-// buildZip writes entries as a zip, trusting every name it is given.
-func buildZip(t testing.TB, entries []zentry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: e.method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func sumsFile(meta, state []byte) []byte {
-	return []byte(fmt.Sprintf("%x  %s\n%x  %s\n", sha256.Sum256(meta), MetaName, sha256.Sum256(state), StateName))
-}
-
-// validEntries are the entries of a valid archive of meta and state.
-func validEntries(meta, state []byte, method uint16) []zentry {
-	return []zentry{
-		{MetaName, meta, method},
-		{StateName, state, method},
-		{SumsName, sumsFile(meta, state), method},
-	}
-}
 
 func testMetaJSON(t testing.TB, size int64) []byte {
 	t.Helper()
@@ -66,28 +24,6 @@ func testMetaJSON(t testing.TB, size int64) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// extract returns the contents of an archive's entries by name.
-func extract(t testing.TB, data []byte) map[string][]byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = b
-	}
-	return out
 }
 
 // smallState is the dump inside smallArchive.
@@ -108,7 +44,7 @@ func archiveOf(t testing.TB, state []byte, edit func(*raft.SnapshotMeta)) []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buildZip(t, validEntries(meta, state, zip.Deflate))
+	return snapshottest.Zip(t, snapshottest.ValidEntries(meta, state, zip.Deflate)...)
 }
 
 func TestTruncated(t *testing.T) {
@@ -126,39 +62,19 @@ func TestTruncated(t *testing.T) {
 	wantErr(t, verifyBytes(t, nil), ErrCorrupt, "only 0 bytes")
 }
 
-// entryRegion is where an entry's compressed data lies in an archive.
-func entryRegion(t testing.TB, data []byte, name string) (int64, int64) {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range zr.File {
-		if f.Name == name {
-			off, err := f.DataOffset()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return off, off + int64(f.CompressedSize64)
-		}
-	}
-	t.Fatalf("no entry %s", name)
-	return 0, 0
-}
-
 // TestBitFlips flips every bit of each entry's data, and every byte of
 // the whole archive: each change must be caught, unless it leaves every
 // entry's contents as they were (as a flip in a zip timestamp, or in the
 // padding after deflate's last block, does).
 func TestBitFlips(t *testing.T) {
 	data, _ := smallArchive(t)
-	orig := extract(t, data)
+	orig := snapshottest.Unpack(t, data)
 	check := func(t *testing.T, at int64, mask byte) {
 		d := bytes.Clone(data)
 		d[at] ^= mask
 		err := verifyBytes(t, d)
 		if err == nil {
-			got := extract(t, d)
+			got := snapshottest.Unpack(t, d)
 			for name, b := range orig {
 				if !bytes.Equal(got[name], b) {
 					t.Fatalf("flip %#x at %d changed %s and was not caught", mask, at, name)
@@ -172,7 +88,7 @@ func TestBitFlips(t *testing.T) {
 	}
 	for _, name := range []string{MetaName, StateName, SumsName} {
 		t.Run(name, func(t *testing.T) {
-			from, to := entryRegion(t, data, name)
+			from, to := snapshottest.DataRegion(t, data, name)
 			for at := from; at < to; at++ {
 				for bit := 0; bit < 8; bit++ {
 					check(t, at, 1<<bit)
@@ -190,41 +106,42 @@ func TestBitFlips(t *testing.T) {
 func TestEntries(t *testing.T) {
 	state := smallState(t)
 	meta := testMetaJSON(t, int64(len(state)))
-	sums := sumsFile(meta, state)
-	m := zentry{MetaName, meta, zip.Deflate}
-	s := zentry{StateName, state, zip.Deflate}
-	c := zentry{SumsName, sums, zip.Deflate}
-	renamed := func(e zentry, name string) zentry { e.name = name; return e }
+	valid := snapshottest.ValidEntries(meta, state, zip.Deflate)
+	m, s, c := valid[0], valid[1], valid[2]
+	renamed := func(e snapshottest.Entry, name string) snapshottest.Entry { e.Name = name; return e }
+	stored := func(name string, data []byte) snapshottest.Entry {
+		return snapshottest.Entry{Name: name, Data: data, Method: zip.Store}
+	}
 	cases := []struct {
 		name    string
-		entries []zentry
+		entries []snapshottest.Entry
 		words   []string
 	}{
-		{"missing meta.json", []zentry{s, c}, []string{"missing entry meta.json"}},
-		{"missing state.bin", []zentry{m, c}, []string{"missing entry state.bin"}},
-		{"missing SHA256SUMS", []zentry{m, s}, []string{"missing entry SHA256SUMS"}},
-		{"extra entry", []zentry{m, s, c, {"README", []byte("hi"), zip.Store}}, []string{`unexpected entry "README"`}},
-		{"duplicate meta.json", []zentry{m, m, s, c}, []string{`duplicate entry "meta.json"`}},
-		{"duplicate state.bin last", []zentry{m, s, c, s}, []string{`duplicate entry "state.bin"`}},
-		{"renamed", []zentry{renamed(m, "Meta.json"), s, c}, []string{`unexpected entry "Meta.json"`}},
-		{"parent path", []zentry{renamed(m, "../meta.json"), s, c}, []string{`"../meta.json" is a path`}},
-		{"subdirectory", []zentry{m, renamed(s, "a/state.bin"), c}, []string{`"a/state.bin" is a path`}},
-		{"absolute path", []zentry{m, renamed(s, "/state.bin"), c}, []string{`"/state.bin" is a path`}},
-		{"backslash", []zentry{m, s, renamed(c, `x\SHA256SUMS`), c}, []string{`is a path`}},
-		{"directory", []zentry{m, s, c, {"dir/", nil, zip.Store}}, []string{`"dir/" is a directory`}},
-		{"directory named meta.json", []zentry{{"meta.json/", nil, zip.Store}, s, c}, []string{`"meta.json/" is a directory`}},
+		{"missing meta.json", []snapshottest.Entry{s, c}, []string{"missing entry meta.json"}},
+		{"missing state.bin", []snapshottest.Entry{m, c}, []string{"missing entry state.bin"}},
+		{"missing SHA256SUMS", []snapshottest.Entry{m, s}, []string{"missing entry SHA256SUMS"}},
+		{"extra entry", []snapshottest.Entry{m, s, c, stored("README", []byte("hi"))}, []string{`unexpected entry "README"`}},
+		{"duplicate meta.json", []snapshottest.Entry{m, m, s, c}, []string{`duplicate entry "meta.json"`}},
+		{"duplicate state.bin last", []snapshottest.Entry{m, s, c, s}, []string{`duplicate entry "state.bin"`}},
+		{"renamed", []snapshottest.Entry{renamed(m, "Meta.json"), s, c}, []string{`unexpected entry "Meta.json"`}},
+		{"parent path", []snapshottest.Entry{renamed(m, "../meta.json"), s, c}, []string{`"../meta.json" is a path`}},
+		{"subdirectory", []snapshottest.Entry{m, renamed(s, "a/state.bin"), c}, []string{`"a/state.bin" is a path`}},
+		{"absolute path", []snapshottest.Entry{m, renamed(s, "/state.bin"), c}, []string{`"/state.bin" is a path`}},
+		{"backslash", []snapshottest.Entry{m, s, renamed(c, `x\SHA256SUMS`), c}, []string{`is a path`}},
+		{"directory", []snapshottest.Entry{m, s, c, stored("dir/", nil)}, []string{`"dir/" is a directory`}},
+		{"directory named meta.json", []snapshottest.Entry{stored("meta.json/", nil), s, c}, []string{`"meta.json/" is a directory`}},
 		{"no entries", nil, []string{"not a zip archive"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, verifyBytes(t, buildZip(t, tc.entries)), ErrCorrupt, tc.words...)
+			wantErr(t, verifyBytes(t, snapshottest.Zip(t, tc.entries...)), ErrCorrupt, tc.words...)
 		})
 	}
 	// Entries may come in any order; a valid set is accepted.
-	if err := verifyBytes(t, buildZip(t, []zentry{c, s, m})); err != nil {
+	if err := verifyBytes(t, snapshottest.Zip(t, c, s, m)); err != nil {
 		t.Fatalf("reordered entries: %v", err)
 	}
-	if err := verifyBytes(t, buildZip(t, []zentry{{MetaName, meta, zip.Store}, s, c})); err != nil {
+	if err := verifyBytes(t, snapshottest.Zip(t, stored(MetaName, meta), s, c)); err != nil {
 		t.Fatalf("stored entry: %v", err)
 	}
 }
@@ -236,24 +153,7 @@ func TestNotZip(t *testing.T) {
 	// Consul's own format: a gzipped tar of the same three files.
 	state := smallState(t)
 	meta := testMetaJSON(t, int64(len(state)))
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range validEntries(meta, state, 0) {
-		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o600, Size: int64(len(e.data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	err := verifyBytes(t, buf.Bytes())
+	err := verifyBytes(t, snapshottest.TarGz(t, snapshottest.ValidEntries(meta, state, zip.Store)...))
 	wantErr(t, err, ErrCorrupt, "Consul tar.gz snapshots are not supported yet")
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("%v does not wrap errors.ErrUnsupported", err)
@@ -290,7 +190,9 @@ func TestSums(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			data := buildZip(t, []zentry{{MetaName, meta, zip.Deflate}, {StateName, state, zip.Deflate}, {SumsName, []byte(tc.sums), zip.Deflate}})
+			entries := snapshottest.ValidEntries(meta, state, zip.Deflate)
+			entries[2].Data = []byte(tc.sums)
+			data := snapshottest.Zip(t, entries...)
 			wantErr(t, verifyBytes(t, data), tc.kind, tc.words...)
 		})
 	}
@@ -341,13 +243,13 @@ func TestMeta(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			data := buildZip(t, validEntries(tc.meta, state, zip.Deflate))
+			data := snapshottest.Zip(t, snapshottest.ValidEntries(tc.meta, state, zip.Deflate)...)
 			wantErr(t, verifyBytes(t, data), tc.kind, tc.words...)
 		})
 	}
 	// Unknown fields are fine, and so is whitespace around the object.
 	for _, meta := range [][]byte{withField("FutureField", `{"a":[1,2]}`), append(append([]byte("\n "), good...), "\n"...)} {
-		if err := verifyBytes(t, buildZip(t, validEntries(meta, state, zip.Deflate))); err != nil {
+		if err := verifyBytes(t, snapshottest.Zip(t, snapshottest.ValidEntries(meta, state, zip.Deflate)...)); err != nil {
 			t.Fatalf("%s: %v", meta, err)
 		}
 	}
@@ -469,7 +371,7 @@ func TestDeflateBomb(t *testing.T) {
 	// meta.json: two megabytes of spaces, honest, then lying.
 	state = smallState(t)
 	meta := append(testMetaJSON(t, int64(len(state))), bytes.Repeat([]byte(" "), 2<<20)...)
-	metaBomb := buildZip(t, validEntries(meta, state, zip.Deflate))
+	metaBomb := snapshottest.Zip(t, snapshottest.ValidEntries(meta, state, zip.Deflate)...)
 	wantErr(t, verifyBytes(t, metaBomb), ErrTooLarge, "meta.json")
 	at = centralHeader(t, metaBomb, MetaName) + centralUncompressedSize
 	binary.LittleEndian.PutUint32(metaBomb[at:], 100)

@@ -21,9 +21,9 @@ func FuzzRead(f *testing.F) {
 	f.Add(data)
 	state := dumpBytes(f, structs.SnapshotHeader{LastIndex: 4711}, recs)
 	meta := testMetaJSON(f, int64(len(state)))
-	f.Add(buildZip(f, validEntries(meta, state, zip.Store)))
-	f.Add(buildZip(f, validEntries(meta, state[:len(state)-1], zip.Store)))
-	f.Add(buildZip(f, []zentry{{MetaName, meta, zip.Store}, {StateName, state, zip.Store}}))
+	f.Add(snapshottest.Zip(f, snapshottest.ValidEntries(meta, state, zip.Store)...))
+	f.Add(snapshottest.Zip(f, snapshottest.ValidEntries(meta, state[:len(state)-1], zip.Store)...))
+	f.Add(snapshottest.Zip(f, snapshottest.ValidEntries(meta, state, zip.Store)[:2]...))
 	headerOnly, _ := writeArchive(f, nil)
 	f.Add(headerOnly)
 	f.Add(data[:len(data)/2])
@@ -121,9 +121,9 @@ func FuzzReadState(f *testing.F) {
 func FuzzEntries(f *testing.F) {
 	state := smallState(f)
 	meta := testMetaJSON(f, int64(len(state)))
-	f.Add(meta, sumsFile(meta, state), state)
+	f.Add(meta, snapshottest.Sums(meta, state), state)
 	f.Add([]byte(`{"Index":1,"Size":0}`), []byte("x  meta.json\n"), []byte{0x80})
-	f.Add([]byte(`{"Index":1,"Size":1}`), sumsFile([]byte(`{"Index":1,"Size":1}`), []byte{0x80}), []byte{0x80})
+	f.Add([]byte(`{"Index":1,"Size":1}`), snapshottest.Sums([]byte(`{"Index":1,"Size":1}`), []byte{0x80}), []byte{0x80})
 
 	old := MaxStateSize
 	MaxStateSize = 8 << 20
@@ -133,9 +133,12 @@ func FuzzEntries(f *testing.F) {
 		// Most inputs would fail on the sums alone; fix them up half the
 		// time so that the checks behind them are reached.
 		if len(sums) > 0 && sums[0]&1 == 1 {
-			sums = sumsFile(meta, state)
+			sums = snapshottest.Sums(meta, state)
 		}
-		data := buildZip(t, []zentry{{MetaName, meta, zip.Store}, {StateName, state, zip.Store}, {SumsName, sums, zip.Store}})
+		data := snapshottest.Zip(t,
+			snapshottest.Entry{Name: MetaName, Data: meta, Method: zip.Store},
+			snapshottest.Entry{Name: StateName, Data: state, Method: zip.Store},
+			snapshottest.Entry{Name: SumsName, Data: sums, Method: zip.Store})
 		info, err := Inspect(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) {
@@ -146,7 +149,7 @@ func FuzzEntries(f *testing.F) {
 		if info.StateSize != int64(len(state)) || info.Meta.Index == 0 {
 			t.Fatalf("accepted %+v for a %d-byte state", info, len(state))
 		}
-		if !bytes.Equal(sums, sumsFile(meta, state)) {
+		if !bytes.Equal(sums, snapshottest.Sums(meta, state)) {
 			t.Fatalf("accepted sums %q", sums)
 		}
 	})

@@ -7,17 +7,6 @@ import (
 	"io"
 )
 
-// Zip record layouts (APPNOTE 4.3.7 and 4.3.9).
-const (
-	localHeaderLen      = 30
-	localHeaderSig      = 0x04034b50
-	dataDescriptorSig   = 0x08074b50
-	flagDataDescriptor  = 0x8
-	descriptorLen       = 12 // CRC, compressed and uncompressed size
-	descriptorLenZip64  = 20
-	descriptorSigLength = 4
-)
-
 // checkLocalHeaders walks the local file headers from the start of the
 // archive, in order, and checks that each one agrees with its central
 // directory entry: same name, same method, data where the central

@@ -47,10 +47,8 @@ func verify(r io.ReaderAt, size int64, fn recordFunc, mode readMode) (*archive, 
 	return a, nil
 }
 
-var (
-	zipMagic  = []byte("PK\x03\x04")
-	gzipMagic = []byte{0x1f, 0x8b}
-)
+// gzipMagic is how a Consul tar.gz archive starts.
+var gzipMagic = []byte{0x1f, 0x8b}
 
 // checkMagic refuses an archive whose first four bytes are not a zip
 // local header, saying so plainly for a Consul tar.gz.

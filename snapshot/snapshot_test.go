@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
 )
@@ -544,16 +545,8 @@ func (m *mutableReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // rather than ending cleanly, when state.bin changes after verification.
 func TestReadCloserDetectsChange(t *testing.T) {
 	data, _ := writeArchive(t, makeRecords(rand.New(rand.NewPCG(11, 12)), 300))
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	off, err := zr.File[1].DataOffset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csize := int64(zr.File[1].CompressedSize64)
-	for _, at := range []int64{off + 10, off + csize/2, off + csize - 3} {
+	from, to := snapshottest.DataRegion(t, data, StateName)
+	for _, at := range []int64{from + 10, from + (to-from)/2, to - 3} {
 		m := &mutableReaderAt{b: bytes.Clone(data)}
 		_, rc, err := Read(m, int64(len(data)))
 		if err != nil {
@@ -574,7 +567,7 @@ func TestReadCloserDetectsChange(t *testing.T) {
 func TestReadCloserCRC(t *testing.T) {
 	state := dumpBytes(t, structs.SnapshotHeader{LastIndex: 1}, makeRecords(rand.New(rand.NewPCG(1, 1)), 5))
 	meta := testMetaJSON(t, int64(len(state)))
-	data := buildZip(t, validEntries(meta, state, zip.Store))
+	data := snapshottest.Zip(t, snapshottest.ValidEntries(meta, state, zip.Store)...)
 	m := &mutableReaderAt{b: bytes.Clone(data)}
 	_, rc, err := Read(m, int64(len(data)))
 	if err != nil {

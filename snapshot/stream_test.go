@@ -6,15 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
-	"github.com/klauspost/compress/flate"
 	"go.uber.org/goleak"
 )
 
@@ -55,43 +54,16 @@ func TestStreamRoundTrip(t *testing.T) {
 	}
 }
 
-// rawEntry writes an entry with its CRC and sizes in the local header
-// and no data descriptor, as zip tools writing to a file do.
-func rawEntry(t testing.TB, zw *zip.Writer, name string, data []byte, method uint16) {
-	t.Helper()
-	body := data
-	if method == zip.Deflate {
-		var buf bytes.Buffer
-		fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
-		fw.Write(data)
-		fw.Close()
-		body = buf.Bytes()
-	}
-	w, err := zw.CreateRaw(&zip.FileHeader{
-		Name: name, Method: method, CRC32: crc32.ChecksumIEEE(data),
-		CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(len(data)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(body)
-}
-
-// sizedArchive is a valid archive whose local headers carry the sizes.
+// sizedArchive is a valid archive whose local headers carry the sizes,
+// with no data descriptors, as zip tools writing to a file do.
 func sizedArchive(t testing.TB, method uint16) []byte {
 	t.Helper()
 	state := smallState(t)
-	meta := testMetaJSON(t, int64(len(state)))
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	rawEntry(t, zw, MetaName, meta, method)
-	rawEntry(t, zw, StateName, state, method)
-	rawEntry(t, zw, SumsName, sumsFile(meta, state), method)
-	zw.SetComment("made by a zip tool")
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	entries := snapshottest.ValidEntries(testMetaJSON(t, int64(len(state))), state, method)
+	for i := range entries {
+		entries[i].Sized = true
 	}
-	return buf.Bytes()
+	return snapshottest.ZipWithComment(t, "made by a zip tool", entries...)
 }
 
 // TestStreamAccepts covers the valid archives a streamed restore takes:
@@ -122,7 +94,7 @@ func TestStreamAccepts(t *testing.T) {
 // never holds a complete state from a bad archive.
 func TestStreamHoldsBackTheEnd(t *testing.T) {
 	data, meta := writeArchive(t, makeRecords(rand.New(rand.NewPCG(12, 12)), 20))
-	sumsAt, _ := entryRegion(t, data, SumsName)
+	sumsAt, _ := snapshottest.DataRegion(t, data, SumsName)
 	dirAt := centralHeader(t, data, MetaName)
 	for _, tc := range []struct {
 		name string
@@ -166,17 +138,13 @@ func TestStreamHoldsBackTheEnd(t *testing.T) {
 // yields a byte, is cut off after a bounded read, not followed forever.
 func TestStreamEmptyBlocks(t *testing.T) {
 	state := smallState(t)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	rawEntry(t, zw, MetaName, testMetaJSON(t, int64(len(state))), zip.Deflate)
-	zw.Flush()
+	archive := snapshottest.Zip(t,
+		snapshottest.Entry{Name: MetaName, Data: testMetaJSON(t, int64(len(state))), Method: zip.Deflate, Sized: true},
+		snapshottest.Entry{Name: StateName, Method: zip.Deflate})
 	// A local header for state.bin with a data descriptor, then endless
 	// empty stored blocks (BFINAL 0, BTYPE 00, LEN 0, NLEN 0xffff).
-	w, _ := zw.CreateRaw(&zip.FileHeader{Name: StateName, Method: zip.Deflate, Flags: flagDataDescriptor})
-	w.Write(nil)
-	zw.Flush()
-	head := buf.Bytes()
-	src := &endless{head: head, block: []byte{0, 0, 0, 0xff, 0xff}}
+	stateAt, _ := snapshottest.DataRegion(t, archive, StateName)
+	src := &endless{head: archive[:stateAt], block: []byte{0, 0, 0, 0xff, 0xff}}
 	_, st, err := OpenStream(src, nil)
 	if err != nil {
 		t.Fatal(err)

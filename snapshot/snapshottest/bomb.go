@@ -1,8 +1,3 @@
-// Package snapshottest builds snapshot archives for tests of how a
-// restore treats archives that expand far beyond what is sent: deflate
-// bombs that are otherwise valid (the three entries in order, CRCs,
-// SHA-256 sums, a state dump that decodes), made without holding their
-// expanded bytes.
 package snapshottest
 
 import (
@@ -11,14 +6,11 @@ import (
 	"compress/flate"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"testing"
 
 	"github.com/consulcompat/consul/structs"
-	"github.com/hashicorp/go-msgpack/v2/codec"
-	"github.com/hashicorp/raft"
 )
 
 // Bomb is a state dump of KV entries holding zeros, kept deflated.
@@ -37,10 +29,7 @@ type Bomb struct {
 // far as deflate goes.
 func NewBomb(t testing.TB, records, valueSize int, sameKey bool) *Bomb {
 	t.Helper()
-	var hdr []byte
-	if err := codec.NewEncoderBytes(&hdr, structs.MsgpackHandle).Encode(&structs.SnapshotHeader{LastIndex: 1}); err != nil {
-		t.Fatal(err)
-	}
+	hdr := dumpHeader(t, 1)
 	zeros := make([]byte, valueSize)
 	// The value's deflated form, ended by a sync flush so that it is
 	// byte-aligned and does not end the stream: it can follow any block.
@@ -98,41 +87,13 @@ func NewBomb(t testing.TB, records, valueSize int, sameKey bool) *Bomb {
 // honest archive.
 func (b *Bomb) Archive(t testing.TB, declared int64) []byte {
 	t.Helper()
-	meta, err := json.Marshal(&raft.SnapshotMeta{
-		Version: raft.SnapshotVersionMax, ID: "1-1-bomb", Index: 1, Term: 1, Size: declared,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta := metaJSON(t, "1-1-bomb", 1, declared)
 	metaSum := sha256.Sum256(meta)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, err := zw.Create("meta.json")
-	if err == nil {
-		_, err = w.Write(meta)
-	}
-	if err == nil {
+	return Zip(t,
+		Entry{Name: metaName, Data: meta, Method: zip.Deflate},
 		// With its sizes in a data descriptor after the data, as a save
 		// writes it: a reader learns them only at the end.
-		w, err = zw.CreateRaw(&zip.FileHeader{
-			Name: "state.bin", Method: zip.Deflate, Flags: 0x8, CRC32: b.crc,
-			CompressedSize64: uint64(len(b.deflated)), UncompressedSize64: uint64(b.Size),
-		})
-	}
-	if err == nil {
-		_, err = w.Write(b.deflated)
-	}
-	if err == nil {
-		w, err = zw.Create("SHA256SUMS")
-	}
-	if err == nil {
-		_, err = fmt.Fprintf(w, "%x  meta.json\n%x  state.bin\n", metaSum, b.sum)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+		Entry{Name: stateName, Data: b.deflated, Method: zip.Deflate, raw: true, crc: b.crc, size: uint64(b.Size)},
+		Entry{Name: sumsName, Data: sumsOf(metaSum[:], b.sum), Method: zip.Deflate},
+	)
 }

@@ -1,4 +1,9 @@
-package agent
+// Package local is the agent's own services and checks: their state,
+// the runners of their checks (TTL, HTTP, TCP), anti-entropy, which keeps
+// the catalog equal to them, and the reaper of services critical for too
+// long. The HTTP API in package agent calls it; it reaches the server
+// only through an RPCCaller.
+package local
 
 import (
 	"fmt"
@@ -21,34 +26,20 @@ const (
 	defaultServiceMaintReason = "Maintenance mode is enabled for this service, but no reason was provided. This is a default message."
 )
 
-// Reaping of services critical too long, Consul's defaults.
-const (
-	// defaultCheckReapInterval is how often the reaper looks.
-	defaultCheckReapInterval = 30 * time.Second
-	// defaultDeregisterCriticalMin is the least DeregisterCriticalServiceAfter
-	// honoured; a shorter one is raised to it.
-	defaultDeregisterCriticalMin = time.Minute
-)
-
-// notFoundf is an error the HTTP API answers with 404 and its text.
-func notFoundf(format string, args ...interface{}) error {
-	return fmt.Errorf("%w: %s", structs.ErrNotFound, fmt.Sprintf(format, args...))
-}
-
 // serviceMaintCheckID is the ID of a service's maintenance check.
 func serviceMaintCheckID(serviceID string) string {
 	return serviceMaintCheckPrefix + serviceID
 }
 
-// localAgent is this agent's own services and checks: their state, the
+// Agent is this agent's own services and checks: their state, the
 // runners of their checks, anti-entropy, and the reaper of services
 // critical for too long. Its methods are what the HTTP API and the
 // config files ask for; ops serialises them, so that a check's runner
 // and its entry in the state change together. ACLs are checked by the
 // callers.
-type localAgent struct {
+type Agent struct {
 	node    string
-	state   *localState
+	state   *State
 	runners *checkRunners
 	ae      *antiEntropy
 	logger  hclog.Logger
@@ -63,10 +54,11 @@ type localAgent struct {
 	reapDone chan struct{}
 }
 
-// newLocalAgent builds the local agent of node; nothing runs until start.
-func newLocalAgent(cfg *config.Config, rpc rpcCaller, node syncNode, logger hclog.Logger) *localAgent {
-	state := newLocalState()
-	l := &localAgent{
+// New builds the local agent of node, with the timings and the agent
+// token of cfg; nothing runs until Start.
+func New(cfg *config.Config, rpc RPCCaller, node SyncNode, logger hclog.Logger) *Agent {
+	state := newState()
+	l := &Agent{
 		node:          node.Name,
 		state:         state,
 		ae:            newAntiEntropy(rpc, state, node, cfg.ACL.Tokens.Agent, cfg.AEInterval, logger.Named("anti_entropy")),
@@ -86,40 +78,48 @@ func newLocalAgent(cfg *config.Config, rpc rpcCaller, node syncNode, logger hclo
 	return l
 }
 
+// Start registers the services and checks of the config files, then
+// starts anti-entropy and the reaper. If one of them is refused, it stops
+// the runners of those already registered and starts nothing.
+func (l *Agent) Start(services []*structs.ServiceDefinition, checks []*structs.CheckDefinition) error {
+	if err := l.load(services, checks); err != nil {
+		l.runners.stopAll()
+		return err
+	}
+	l.ae.start()
+	go l.reapLoop()
+	return nil
+}
+
 // load registers the services and checks of the config files.
-func (l *localAgent) load(services []*structs.ServiceDefinition, checks []*structs.CheckDefinition) error {
+func (l *Agent) load(services []*structs.ServiceDefinition, checks []*structs.CheckDefinition) error {
 	for _, s := range services {
 		if err := s.Validate(); err != nil {
 			return fmt.Errorf("agent: service %q: %v", s.Name, err)
 		}
-		if err := l.addService(s, "", false); err != nil {
+		if err := l.AddService(s, "", false); err != nil {
 			return fmt.Errorf("agent: service %q: %w", s.Name, err)
 		}
 	}
 	for _, c := range checks {
-		if err := l.addCheck(c, ""); err != nil {
+		if err := l.AddCheck(c, ""); err != nil {
 			return fmt.Errorf("agent: check %q: %w", c.Name, err)
 		}
 	}
 	return nil
 }
 
-// start starts anti-entropy and the reaper.
-func (l *localAgent) start() {
-	l.ae.start()
-	go l.reapLoop()
-}
-
-// signalStop asks anti-entropy and the reaper to stop, without waiting.
-func (l *localAgent) signalStop() {
+// SignalStop asks anti-entropy and the reaper to stop, without waiting.
+func (l *Agent) SignalStop() {
 	l.stopOnce.Do(func() { close(l.stopCh) })
 	l.ae.signalStop()
 }
 
-// stop stops anti-entropy, the reaper and every check's runner, and
-// waits for them all. The local state stays as it was.
-func (l *localAgent) stop() {
-	l.signalStop()
+// Stop stops anti-entropy, the reaper and every check's runner, and
+// waits for them all. The local state stays as it was. It must follow a
+// Start that succeeded.
+func (l *Agent) Stop() {
+	l.SignalStop()
 	<-l.ae.done
 	<-l.reapDone
 	l.ops.Lock()
@@ -127,22 +127,29 @@ func (l *localAgent) stop() {
 	l.runners.stopAll()
 }
 
-// syncChanges brings the catalog up to date now, as Consul does before
+// State is the agent's services and checks, for the HTTP API to read.
+// They change only through the Agent's methods, which keep the checks'
+// runners in step with them.
+func (l *Agent) State() *State {
+	return l.state
+}
+
+// SyncChanges brings the catalog up to date now, as Consul does before
 // answering a registration. A failure is only logged: the change is
 // made locally, and anti-entropy tries again.
-func (l *localAgent) syncChanges() {
+func (l *Agent) SyncChanges() {
 	l.ae.syncAndLog(false)
 }
 
 // checkResult takes a runner's result.
-func (l *localAgent) checkResult(id, status, output string) {
+func (l *Agent) checkResult(id, status, output string) {
 	l.state.updateCheck(id, status, output)
 }
 
 // serviceCheck is the check of a service built from its definition: by
 // default "service:<id>" (with ":<n>" when the service has several) and
 // named after the service, as Consul does.
-func (l *localAgent) serviceCheck(svc *structs.NodeService, ct *structs.CheckType, i, n int) *structs.HealthCheck {
+func (l *Agent) serviceCheck(svc *structs.NodeService, ct *structs.CheckType, i, n int) *structs.HealthCheck {
 	id := ct.CheckID
 	if id == "" {
 		id = "service:" + svc.ID
@@ -162,11 +169,11 @@ func (l *localAgent) serviceCheck(svc *structs.NodeService, ct *structs.CheckTyp
 		ServiceID: svc.ID, ServiceName: svc.Service, Type: ct.Type()}
 }
 
-// addService registers a service with its checks, in place of any with
+// AddService registers a service with its checks, in place of any with
 // its ID. A check already there keeps its status and output, as in
 // Consul; with replaceChecks, the service's checks that the definition
 // no longer names are removed. def must be valid.
-func (l *localAgent) addService(def *structs.ServiceDefinition, token string, replaceChecks bool) error {
+func (l *Agent) AddService(def *structs.ServiceDefinition, token string, replaceChecks bool) error {
 	svc := def.NodeService()
 	types := def.CheckTypes()
 	checks := make([]*structs.HealthCheck, len(types))
@@ -179,7 +186,7 @@ func (l *localAgent) addService(def *structs.ServiceDefinition, token string, re
 	l.ops.Lock()
 	defer l.ops.Unlock()
 	if replaceChecks {
-		for id, c := range l.state.allChecks() {
+		for id, c := range l.state.AllChecks() {
 			if c.ServiceID == svc.ID && !named[id] && id != serviceMaintCheckID(svc.ID) {
 				l.runners.stop(id)
 				l.state.removeCheck(id)
@@ -189,7 +196,7 @@ func (l *localAgent) addService(def *structs.ServiceDefinition, token string, re
 	l.state.setService(svc, token)
 	for i, c := range checks {
 		l.runners.stop(c.CheckID)
-		if old, _, ok := l.state.check(c.CheckID); ok && old.ServiceID == svc.ID {
+		if old, _, ok := l.state.Check(c.CheckID); ok && old.ServiceID == svc.ID {
 			c.Status, c.Output = old.Status, old.Output
 		}
 		l.state.setCheck(c, types[i], token)
@@ -198,18 +205,18 @@ func (l *localAgent) addService(def *structs.ServiceDefinition, token string, re
 	return nil
 }
 
-// removeService deregisters a service and its checks.
-func (l *localAgent) removeService(id string) error {
+// RemoveService deregisters a service and its checks.
+func (l *Agent) RemoveService(id string) error {
 	l.ops.Lock()
 	defer l.ops.Unlock()
 	return l.removeServiceLocked(id)
 }
 
-func (l *localAgent) removeServiceLocked(id string) error {
-	if _, _, ok := l.state.service(id); !ok {
-		return notFoundf("Unknown service ID %q. Ensure that the service ID is passed, not the service name.", id)
+func (l *Agent) removeServiceLocked(id string) error {
+	if _, _, ok := l.state.Service(id); !ok {
+		return UnknownService(id)
 	}
-	for cid, c := range l.state.allChecks() {
+	for cid, c := range l.state.AllChecks() {
 		if c.ServiceID == id {
 			l.runners.stop(cid)
 		}
@@ -218,9 +225,9 @@ func (l *localAgent) removeServiceLocked(id string) error {
 	return nil
 }
 
-// addCheck registers a check, on the node or on a service of the agent,
+// AddCheck registers a check, on the node or on a service of the agent,
 // in place of any with its ID. def must be valid.
-func (l *localAgent) addCheck(def *structs.CheckDefinition, token string) error {
+func (l *Agent) AddCheck(def *structs.CheckDefinition, token string) error {
 	ct := def.CheckType
 	h := &structs.HealthCheck{Node: l.node, CheckID: ct.CheckID, Name: ct.Name, Status: ct.Status, Notes: ct.Notes,
 		ServiceID: def.ServiceID, Type: ct.Type()}
@@ -231,14 +238,14 @@ func (l *localAgent) addCheck(def *structs.CheckDefinition, token string) error 
 		h.Status = structs.HealthCritical
 	}
 	if err := ct.Validate(); err != nil {
-		return badRequest("Invalid check: %v", err)
+		return fmt.Errorf("%w: Invalid check: %v", structs.ErrBadRequest, err)
 	}
 
 	l.ops.Lock()
 	defer l.ops.Unlock()
 	if h.ServiceID != "" {
-		if _, _, ok := l.state.service(h.ServiceID); !ok {
-			return notFoundf("ServiceID %q does not exist", h.ServiceID)
+		if _, _, ok := l.state.Service(h.ServiceID); !ok {
+			return MissingService(h.ServiceID)
 		}
 	}
 	l.runners.stop(h.CheckID)
@@ -247,29 +254,45 @@ func (l *localAgent) addCheck(def *structs.CheckDefinition, token string) error 
 	return nil
 }
 
-// removeCheck deregisters a check.
-func (l *localAgent) removeCheck(id string) error {
+// RemoveCheck deregisters a check.
+func (l *Agent) RemoveCheck(id string) error {
 	l.ops.Lock()
 	defer l.ops.Unlock()
-	if _, _, ok := l.state.check(id); !ok {
-		return unknownCheck(id)
+	if _, _, ok := l.state.Check(id); !ok {
+		return UnknownCheck(id)
 	}
 	l.runners.stop(id)
 	l.state.removeCheck(id)
 	return nil
 }
 
-func unknownCheck(id string) error {
-	return notFoundf("Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)
+// UnknownService, UnknownCheck and MissingService are the errors for an
+// ID the agent does not have, in Consul's words; they wrap
+// structs.ErrNotFound, which the HTTP API answers with 404. The HTTP API
+// returns them too when it finds the ID missing before calling the Agent.
+
+// UnknownService is the error for a service ID to change or remove.
+func UnknownService(id string) error {
+	return fmt.Errorf("%w: Unknown service ID %q. Ensure that the service ID is passed, not the service name.", structs.ErrNotFound, id)
 }
 
-// updateTTL sets the status and output of a TTL check and restarts its
+// UnknownCheck is the error for a check ID to change or remove.
+func UnknownCheck(id string) error {
+	return fmt.Errorf("%w: Unknown check ID %q. Ensure that the check ID is passed, not the check name.", structs.ErrNotFound, id)
+}
+
+// MissingService is the error for a check registered on a service ID.
+func MissingService(id string) error {
+	return fmt.Errorf("%w: ServiceID %q does not exist", structs.ErrNotFound, id)
+}
+
+// UpdateTTL sets the status and output of a TTL check and restarts its
 // timer.
-func (l *localAgent) updateTTL(id, status, output string) error {
+func (l *Agent) UpdateTTL(id, status, output string) error {
 	l.ops.Lock()
 	defer l.ops.Unlock()
-	if _, _, ok := l.state.check(id); !ok {
-		return unknownCheck(id)
+	if _, _, ok := l.state.Check(id); !ok {
+		return UnknownCheck(id)
 	}
 	if !l.runners.ttlUpdated(id, output) {
 		// Consul's text, and its status: 500.
@@ -279,13 +302,13 @@ func (l *localAgent) updateTTL(id, status, output string) error {
 	return nil
 }
 
-// setNodeMaintenance puts the node in maintenance, with a critical check
+// SetNodeMaintenance puts the node in maintenance, with a critical check
 // that takes every service of the node out of healthy answers, or takes
 // it out. Enabling twice keeps the first reason, as in Consul.
-func (l *localAgent) setNodeMaintenance(enable bool, reason, token string) {
+func (l *Agent) SetNodeMaintenance(enable bool, reason, token string) {
 	l.ops.Lock()
 	defer l.ops.Unlock()
-	_, _, on := l.state.check(nodeMaintCheckID)
+	_, _, on := l.state.Check(nodeMaintCheckID)
 	switch {
 	case enable && !on:
 		if reason == "" {
@@ -298,16 +321,16 @@ func (l *localAgent) setNodeMaintenance(enable bool, reason, token string) {
 	}
 }
 
-// setServiceMaintenance is setNodeMaintenance for one service.
-func (l *localAgent) setServiceMaintenance(id string, enable bool, reason, token string) error {
+// SetServiceMaintenance is SetNodeMaintenance for one service.
+func (l *Agent) SetServiceMaintenance(id string, enable bool, reason, token string) error {
 	l.ops.Lock()
 	defer l.ops.Unlock()
-	svc, _, ok := l.state.service(id)
+	svc, _, ok := l.state.Service(id)
 	if !ok {
-		return notFoundf("No service registered with ID %q", id)
+		return fmt.Errorf("%w: No service registered with ID %q", structs.ErrNotFound, id)
 	}
 	checkID := serviceMaintCheckID(id)
-	_, _, on := l.state.check(checkID)
+	_, _, on := l.state.Check(checkID)
 	switch {
 	case enable && !on:
 		if reason == "" {
@@ -319,60 +342,5 @@ func (l *localAgent) setServiceMaintenance(id string, enable bool, reason, token
 	case !enable && on:
 		l.state.removeCheck(checkID)
 	}
-	return nil
-}
-
-// reapLoop deregisters, every reapInterval, the services with a check
-// that has been critical for longer than its
-// DeregisterCriticalServiceAfter.
-func (l *localAgent) reapLoop() {
-	defer close(l.reapDone)
-	ticker := time.NewTicker(l.reapInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-l.stopCh:
-			return
-		case <-ticker.C:
-			l.reap()
-		}
-	}
-}
-
-func (l *localAgent) reap() {
-	l.ops.Lock()
-	defer l.ops.Unlock()
-	defs := l.state.checkDefs()
-	for id, d := range l.state.criticalFor(time.Now()) {
-		def := defs[id]
-		if def == nil || def.DeregisterCriticalServiceAfter <= 0 {
-			continue
-		}
-		if d <= max(def.DeregisterCriticalServiceAfter, l.deregisterMin) {
-			continue
-		}
-		c, _, ok := l.state.check(id)
-		if !ok || c.ServiceID == "" {
-			continue
-		}
-		if l.removeServiceLocked(c.ServiceID) == nil {
-			l.logger.Info("deregistered a service whose check was critical for too long",
-				"service", c.ServiceID, "check", id, "critical_for", d.Round(time.Millisecond))
-		}
-	}
-}
-
-// startLocal registers the services and checks of the config files and
-// starts anti-entropy and the reaper. The node is registered with the
-// ID and address the leader gives it from Serf.
-func (a *Agent) startLocal() error {
-	m := a.server.LocalMember()
-	node := syncNode{Name: a.cfg.NodeName, ID: m.Tags["id"], Address: m.Addr.String(), Datacenter: a.cfg.Datacenter}
-	a.local = newLocalAgent(a.cfg, a.server, node, a.logger.Named("local"))
-	if err := a.local.load(a.cfg.Services, a.cfg.Checks); err != nil {
-		a.local.runners.stopAll()
-		return err
-	}
-	a.local.start()
 	return nil
 }

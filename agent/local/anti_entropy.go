@@ -1,4 +1,4 @@
-package agent
+package local
 
 import (
 	"errors"
@@ -20,16 +20,22 @@ const (
 	aeRetryInterval = 15 * time.Second
 )
 
-// rpcCaller calls a server RPC endpoint; consul.Server is one, called
-// in-process.
-type rpcCaller interface {
+// RPCCaller calls a server RPC endpoint; consul.Server is one, called
+// in-process. It is all the package asks of the server. Anti-entropy
+// calls it, one call at a time, from its own goroutine or from
+// SyncChanges' caller: it reads the node's entries (Catalog.NodeServices,
+// Health.NodeChecks) and writes them (Catalog.Register,
+// Catalog.Deregister). A write refused by ACLs (an error wrapping
+// structs.ErrPermissionDenied or structs.ErrACLNotFound) is logged and
+// skipped; any other error is logged, and a later sync tries again.
+type RPCCaller interface {
 	RPC(method string, args, reply interface{}) error
 }
 
-// syncNode is this agent's node as anti-entropy registers it: the same
+// SyncNode is this agent's node as anti-entropy registers it: the same
 // ID and address the leader gives it from Serf, so that neither
 // overwrites the other.
-type syncNode struct {
+type SyncNode struct {
 	Name, ID, Address, Datacenter string
 }
 
@@ -42,9 +48,9 @@ type syncNode struct {
 // every interval in full (sync(true)), which also brings check outputs
 // up to date and repairs entries changed behind the agent's back.
 type antiEntropy struct {
-	rpc      rpcCaller
-	local    *localState
-	node     syncNode
+	rpc      RPCCaller
+	local    *State
+	node     SyncNode
 	token    string // the agent token; "" means the default token
 	interval time.Duration
 	logger   hclog.Logger
@@ -56,7 +62,7 @@ type antiEntropy struct {
 	done   chan struct{}
 }
 
-func newAntiEntropy(rpc rpcCaller, local *localState, node syncNode, token string, interval time.Duration, logger hclog.Logger) *antiEntropy {
+func newAntiEntropy(rpc RPCCaller, local *State, node SyncNode, token string, interval time.Duration, logger hclog.Logger) *antiEntropy {
 	if interval <= 0 {
 		interval = defaultAEInterval
 	}
@@ -68,12 +74,6 @@ func newAntiEntropy(rpc rpcCaller, local *localState, node syncNode, token strin
 // and a sync of changes whenever the local state signals one.
 func (ae *antiEntropy) start() {
 	go ae.run()
-}
-
-// stop ends the loop and waits for it. A sync in flight finishes first.
-func (ae *antiEntropy) stop() {
-	ae.signalStop()
-	<-ae.done
 }
 
 // signalStop asks the loop to end without waiting, so that the server
@@ -261,11 +261,13 @@ func tokenOr(tok, fallback string) string {
 // the catalog defaulted count as 1 and 1.
 func sameService(a, b *structs.NodeService) bool {
 	return a.ID == b.ID && a.Service == b.Service && sameStrings(a.Tags, b.Tags) && a.Address == b.Address &&
-		sameMeta(a.Meta, b.Meta) && a.Port == b.Port && weightsOf(a) == weightsOf(b) &&
+		sameMeta(a.Meta, b.Meta) && a.Port == b.Port && WeightsOf(a) == WeightsOf(b) &&
 		a.EnableTagOverride == b.EnableTagOverride
 }
 
-func weightsOf(s *structs.NodeService) structs.Weights {
+// WeightsOf is a service's weights: passing 1 and warning 1 when it has
+// none, as the catalog defaults them.
+func WeightsOf(s *structs.NodeService) structs.Weights {
 	if s.Weights == nil {
 		return structs.Weights{Passing: 1, Warning: 1}
 	}

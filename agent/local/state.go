@@ -1,4 +1,4 @@
-package agent
+package local
 
 import (
 	"maps"
@@ -12,10 +12,10 @@ import (
 // maxCheckOutput bounds the output a check keeps, Consul's 4 KiB.
 const maxCheckOutput = 4 * 1024
 
-// localState holds the services and checks registered with this agent:
+// State holds the services and checks registered with this agent:
 // the truth that anti-entropy copies into the catalog. It is safe for
 // concurrent use, and what it returns are copies.
-type localState struct {
+type State struct {
 	mu       sync.Mutex
 	services map[string]*localService
 	checks   map[string]*localCheck
@@ -41,15 +41,15 @@ type localCheck struct {
 	criticalSince time.Time
 }
 
-func newLocalState() *localState {
-	return &localState{
+func newState() *State {
+	return &State{
 		services: make(map[string]*localService),
 		checks:   make(map[string]*localCheck),
 		changed:  make(chan struct{}, 1),
 	}
 }
 
-func (l *localState) notify() {
+func (l *State) notify() {
 	select {
 	case l.changed <- struct{}{}:
 	default:
@@ -75,7 +75,7 @@ func cloneCheck(h *structs.HealthCheck) *structs.HealthCheck {
 
 // setService adds or replaces a service. Its checks follow a change of
 // its name or tags, as the catalog copies them onto each check.
-func (l *localState) setService(svc *structs.NodeService, token string) {
+func (l *State) setService(svc *structs.NodeService, token string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	svc = cloneService(svc)
@@ -90,7 +90,7 @@ func (l *localState) setService(svc *structs.NodeService, token string) {
 
 // removeService removes a service and every check on it, and returns
 // the IDs of those checks; ok is false if there was no such service.
-func (l *localState) removeService(id string) (checkIDs []string, ok bool) {
+func (l *State) removeService(id string) (checkIDs []string, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.services[id]; !ok {
@@ -107,8 +107,8 @@ func (l *localState) removeService(id string) (checkIDs []string, ok bool) {
 	return checkIDs, true
 }
 
-// service returns a copy of a service and its token.
-func (l *localState) service(id string) (*structs.NodeService, string, bool) {
+// Service returns a copy of a service and its token.
+func (l *State) Service(id string) (*structs.NodeService, string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s, ok := l.services[id]
@@ -118,8 +118,8 @@ func (l *localState) service(id string) (*structs.NodeService, string, bool) {
 	return cloneService(s.service), s.token, true
 }
 
-// allServices returns copies of every service, by ID.
-func (l *localState) allServices() map[string]*structs.NodeService {
+// AllServices returns copies of every service, by ID.
+func (l *State) AllServices() map[string]*structs.NodeService {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make(map[string]*structs.NodeService, len(l.services))
@@ -132,7 +132,7 @@ func (l *localState) allServices() map[string]*structs.NodeService {
 // setServiceTags changes a service's tags, for a service whose tags the
 // catalog may override (EnableTagOverride). It is not a change the
 // catalog needs to hear of: the tags came from there.
-func (l *localState) setServiceTags(id string, tags []string) {
+func (l *State) setServiceTags(id string, tags []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s, ok := l.services[id]
@@ -149,7 +149,7 @@ func (l *localState) setServiceTags(id string, tags []string) {
 
 // setCheck adds or replaces a check. A check on a service gets the
 // service's name and tags; that service must be there.
-func (l *localState) setCheck(h *structs.HealthCheck, def *structs.CheckType, token string) {
+func (l *State) setCheck(h *structs.HealthCheck, def *structs.CheckType, token string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h = cloneCheck(h)
@@ -169,7 +169,7 @@ func (l *localState) setCheck(h *structs.HealthCheck, def *structs.CheckType, to
 }
 
 // removeCheck removes a check; ok is false if there was no such check.
-func (l *localState) removeCheck(id string) bool {
+func (l *State) removeCheck(id string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.checks[id]; !ok {
@@ -180,8 +180,8 @@ func (l *localState) removeCheck(id string) bool {
 	return true
 }
 
-// check returns a copy of a check and its definition.
-func (l *localState) check(id string) (*structs.HealthCheck, *structs.CheckType, bool) {
+// Check returns a copy of a check and its definition.
+func (l *State) Check(id string) (*structs.HealthCheck, *structs.CheckType, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.checks[id]
@@ -191,8 +191,8 @@ func (l *localState) check(id string) (*structs.HealthCheck, *structs.CheckType,
 	return cloneCheck(c.check), c.def, true
 }
 
-// allChecks returns copies of every check, by ID.
-func (l *localState) allChecks() map[string]*structs.HealthCheck {
+// AllChecks returns copies of every check, by ID.
+func (l *State) AllChecks() map[string]*structs.HealthCheck {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make(map[string]*structs.HealthCheck, len(l.checks))
@@ -202,8 +202,8 @@ func (l *localState) allChecks() map[string]*structs.HealthCheck {
 	return out
 }
 
-// checkDefs returns the definition of every check that has one, by ID.
-func (l *localState) checkDefs() map[string]*structs.CheckType {
+// CheckDefs returns the definition of every check that has one, by ID.
+func (l *State) CheckDefs() map[string]*structs.CheckType {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make(map[string]*structs.CheckType, len(l.checks))
@@ -219,7 +219,7 @@ func (l *localState) checkDefs() map[string]*structs.CheckType {
 // change the catalog hears of at once; a new output alone waits for the
 // next full sync, as Consul defers output-only updates. ok is false if
 // there is no such check.
-func (l *localState) updateCheck(id, status, output string) bool {
+func (l *State) updateCheck(id, status, output string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.checks[id]
@@ -246,7 +246,7 @@ func (l *localState) updateCheck(id, status, output string) bool {
 
 // criticalFor maps each check that is critical now to how long it has
 // been.
-func (l *localState) criticalFor(now time.Time) map[string]time.Duration {
+func (l *State) criticalFor(now time.Time) map[string]time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make(map[string]time.Duration)
@@ -267,7 +267,7 @@ type syncView struct {
 	checkTokens   map[string]string
 }
 
-func (l *localState) syncView() syncView {
+func (l *State) syncView() syncView {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	v := syncView{

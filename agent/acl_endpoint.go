@@ -31,20 +31,27 @@ func (a *Agent) aclTokenCreate(w http.ResponseWriter, req *http.Request) (interf
 // aclTokenWrite creates (accessor "") or updates a token from the body.
 func (a *Agent) aclTokenWrite(req *http.Request, accessor string) (interface{}, error) {
 	args := structs.ACLTokenSetRequest{Datacenter: parseDC(req), WriteRequest: structs.WriteRequest{Token: token(req)}}
-	if err := decodeACLBody(req, &args.ACLToken); err != nil {
+	return a.aclWrite(req, "ACL.TokenSet", "Token Accessor ID", accessor, &args.ACLToken, &args.ACLToken.AccessorID, &args, &structs.ACLToken{})
+}
+
+// aclWrite decodes the body into rec, whose ID field is id, and sends
+// args, which holds rec, to method; the answer is out. For an update,
+// urlID is the ID in the URL, which the body's, if it has one, must
+// match; what names the ID in that message.
+func (a *Agent) aclWrite(req *http.Request, method, what, urlID string, rec interface{}, id *string, args, out interface{}) (interface{}, error) {
+	if err := decodeACLBody(req, rec); err != nil {
 		return nil, err
 	}
-	if accessor != "" {
-		if args.ACLToken.AccessorID != "" && args.ACLToken.AccessorID != accessor {
-			return nil, badRequest("Token Accessor ID in URL and payload do not match")
+	if urlID != "" {
+		if *id != "" && *id != urlID {
+			return nil, badRequest("%s in URL and payload do not match", what)
 		}
-		args.ACLToken.AccessorID = accessor
+		*id = urlID
 	}
-	var out structs.ACLToken
-	if err := a.server.RPC("ACL.TokenSet", &args, &out); err != nil {
+	if err := a.server.RPC(method, args, out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }
 
 // aclTokenByID serves /v1/acl/token/<accessor>, /v1/acl/token/self and
@@ -77,11 +84,18 @@ func (a *Agent) aclTokenRead(w http.ResponseWriter, req *http.Request, id string
 	}
 	args := structs.ACLGetRequest{Datacenter: parseDC(req), ID: id, Self: id == "self", QueryOptions: opts}
 	var out structs.ACLTokenResponse
-	if err := a.server.RPC("ACL.TokenRead", &args, &out); err != nil {
-		return nil, err
+	err = a.aclRead(w, "ACL.TokenRead", &args, &out, &out.QueryMeta)
+	return out.Token, err
+}
+
+// aclRead sends a read to method and sets the reply's headers from its
+// QueryMeta, meta.
+func (a *Agent) aclRead(w http.ResponseWriter, method string, args, reply interface{}, meta *structs.QueryMeta) error {
+	if err := a.server.RPC(method, args, reply); err != nil {
+		return err
 	}
-	setMeta(w, &out.QueryMeta)
-	return out.Token, nil
+	setMeta(w, meta)
+	return nil
 }
 
 // aclTokenClone copies a token's policies and roles into a new token,
@@ -120,25 +134,23 @@ func (a *Agent) aclDelete(req *http.Request, method, id string) (interface{}, er
 	return ok, nil
 }
 
-// aclList reads the list query of /v1/acl/tokens, /policies and /roles.
-func aclListArgs(req *http.Request) (structs.ACLListRequest, error) {
+// aclList sends the list query of /v1/acl/tokens, /policies or /roles
+// (?policy, ?role and the query options) to method.
+func (a *Agent) aclList(w http.ResponseWriter, req *http.Request, method string, reply interface{}, meta *structs.QueryMeta) error {
 	opts, err := parseQueryOptions(req)
+	if err != nil {
+		return err
+	}
 	q := req.URL.Query()
-	return structs.ACLListRequest{Datacenter: parseDC(req), Policy: q.Get("policy"), Role: q.Get("role"), QueryOptions: opts}, err
+	args := structs.ACLListRequest{Datacenter: parseDC(req), Policy: q.Get("policy"), Role: q.Get("role"), QueryOptions: opts}
+	return a.aclRead(w, method, &args, reply, meta)
 }
 
 // aclTokenList serves GET /v1/acl/tokens.
 func (a *Agent) aclTokenList(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	args, err := aclListArgs(req)
-	if err != nil {
-		return nil, err
-	}
 	var out structs.ACLTokensResponse
-	if err := a.server.RPC("ACL.TokenList", &args, &out); err != nil {
-		return nil, err
-	}
-	setMeta(w, &out.QueryMeta)
-	return out.Tokens, nil
+	err := a.aclList(w, req, "ACL.TokenList", &out, &out.QueryMeta)
+	return out.Tokens, err
 }
 
 // aclPolicyCreate serves PUT /v1/acl/policy.
@@ -146,49 +158,52 @@ func (a *Agent) aclPolicyCreate(w http.ResponseWriter, req *http.Request) (inter
 	return a.aclPolicyWrite(req, "")
 }
 
+// aclPolicyWrite creates (id "") or updates a policy from the body.
 func (a *Agent) aclPolicyWrite(req *http.Request, id string) (interface{}, error) {
 	args := structs.ACLPolicySetRequest{Datacenter: parseDC(req), WriteRequest: structs.WriteRequest{Token: token(req)}}
-	if err := decodeACLBody(req, &args.Policy); err != nil {
-		return nil, err
-	}
-	if id != "" {
-		if args.Policy.ID != "" && args.Policy.ID != id {
-			return nil, badRequest("Policy ID in URL and payload do not match")
-		}
-		args.Policy.ID = id
-	}
-	var out structs.ACLPolicy
-	if err := a.server.RPC("ACL.PolicySet", &args, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return a.aclWrite(req, "ACL.PolicySet", "Policy ID", id, &args.Policy, &args.Policy.ID, &args, &structs.ACLPolicy{})
 }
 
 // aclPolicyByID serves /v1/acl/policy/<id> and /v1/acl/policy/name/<name>.
 func (a *Agent) aclPolicyByID(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	id, name := splitNamePath(req.URL.Path, "/v1/acl/policy/")
+	return a.aclNamedByID(w, req, "/v1/acl/policy/", "ACL.PolicyDelete", a.aclPolicyWrite, func(args *structs.ACLGetRequest) (interface{}, error) {
+		var out structs.ACLPolicyResponse
+		err := a.aclRead(w, "ACL.PolicyRead", args, &out, &out.QueryMeta)
+		return found(out.Policy, "policy", err)
+	})
+}
+
+// aclNamedByID serves <prefix><id> (GET, PUT, DELETE) and
+// <prefix>name/<name> (GET) for policies and roles: a PUT goes to write,
+// a DELETE to deleteMethod, a GET to read.
+func (a *Agent) aclNamedByID(w http.ResponseWriter, req *http.Request, prefix, deleteMethod string,
+	write func(*http.Request, string) (interface{}, error), read func(*structs.ACLGetRequest) (interface{}, error)) (interface{}, error) {
+	id, name := splitNamePath(req.URL.Path, prefix)
 	switch {
 	case name != "" && req.Method != "GET":
 		return nil, methodNotAllowed(w, req, "GET")
 	case req.Method == "PUT":
-		return a.aclPolicyWrite(req, id)
+		return write(req, id)
 	case req.Method == "DELETE":
-		return a.aclDelete(req, "ACL.PolicyDelete", id)
+		return a.aclDelete(req, deleteMethod, id)
 	}
 	opts, err := parseQueryOptions(req)
 	if err != nil {
 		return nil, err
 	}
-	args := structs.ACLGetRequest{Datacenter: parseDC(req), ID: id, Name: name, QueryOptions: opts}
-	var out structs.ACLPolicyResponse
-	if err := a.server.RPC("ACL.PolicyRead", &args, &out); err != nil {
+	return read(&structs.ACLGetRequest{Datacenter: parseDC(req), ID: id, Name: name, QueryOptions: opts})
+}
+
+// found answers the policy or role a read found, or a 404 naming kind
+// when there was none.
+func found[T any](rec *T, kind string, err error) (interface{}, error) {
+	if err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
-	if out.Policy == nil {
-		return nil, fmt.Errorf("%w: ACL policy not found", structs.ErrNotFound)
+	if rec == nil {
+		return nil, fmt.Errorf("%w: ACL %s not found", structs.ErrNotFound, kind)
 	}
-	return out.Policy, nil
+	return rec, nil
 }
 
 // splitNamePath reads "<prefix><id>" or "<prefix>name/<name>".
@@ -202,16 +217,9 @@ func splitNamePath(path, prefix string) (id, name string) {
 
 // aclPolicyList serves GET /v1/acl/policies.
 func (a *Agent) aclPolicyList(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	args, err := aclListArgs(req)
-	if err != nil {
-		return nil, err
-	}
 	var out structs.ACLPoliciesResponse
-	if err := a.server.RPC("ACL.PolicyList", &args, &out); err != nil {
-		return nil, err
-	}
-	setMeta(w, &out.QueryMeta)
-	return out.Policies, nil
+	err := a.aclList(w, req, "ACL.PolicyList", &out, &out.QueryMeta)
+	return out.Policies, err
 }
 
 // aclRoleCreate serves PUT /v1/acl/role.
@@ -219,61 +227,24 @@ func (a *Agent) aclRoleCreate(w http.ResponseWriter, req *http.Request) (interfa
 	return a.aclRoleWrite(req, "")
 }
 
+// aclRoleWrite creates (id "") or updates a role from the body.
 func (a *Agent) aclRoleWrite(req *http.Request, id string) (interface{}, error) {
 	args := structs.ACLRoleSetRequest{Datacenter: parseDC(req), WriteRequest: structs.WriteRequest{Token: token(req)}}
-	if err := decodeACLBody(req, &args.Role); err != nil {
-		return nil, err
-	}
-	if id != "" {
-		if args.Role.ID != "" && args.Role.ID != id {
-			return nil, badRequest("Role ID in URL and payload do not match")
-		}
-		args.Role.ID = id
-	}
-	var out structs.ACLRole
-	if err := a.server.RPC("ACL.RoleSet", &args, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return a.aclWrite(req, "ACL.RoleSet", "Role ID", id, &args.Role, &args.Role.ID, &args, &structs.ACLRole{})
 }
 
 // aclRoleByID serves /v1/acl/role/<id> and /v1/acl/role/name/<name>.
 func (a *Agent) aclRoleByID(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	id, name := splitNamePath(req.URL.Path, "/v1/acl/role/")
-	switch {
-	case name != "" && req.Method != "GET":
-		return nil, methodNotAllowed(w, req, "GET")
-	case req.Method == "PUT":
-		return a.aclRoleWrite(req, id)
-	case req.Method == "DELETE":
-		return a.aclDelete(req, "ACL.RoleDelete", id)
-	}
-	opts, err := parseQueryOptions(req)
-	if err != nil {
-		return nil, err
-	}
-	args := structs.ACLGetRequest{Datacenter: parseDC(req), ID: id, Name: name, QueryOptions: opts}
-	var out structs.ACLRoleResponse
-	if err := a.server.RPC("ACL.RoleRead", &args, &out); err != nil {
-		return nil, err
-	}
-	setMeta(w, &out.QueryMeta)
-	if out.Role == nil {
-		return nil, fmt.Errorf("%w: ACL role not found", structs.ErrNotFound)
-	}
-	return out.Role, nil
+	return a.aclNamedByID(w, req, "/v1/acl/role/", "ACL.RoleDelete", a.aclRoleWrite, func(args *structs.ACLGetRequest) (interface{}, error) {
+		var out structs.ACLRoleResponse
+		err := a.aclRead(w, "ACL.RoleRead", args, &out, &out.QueryMeta)
+		return found(out.Role, "role", err)
+	})
 }
 
 // aclRoleList serves GET /v1/acl/roles.
 func (a *Agent) aclRoleList(w http.ResponseWriter, req *http.Request) (interface{}, error) {
-	args, err := aclListArgs(req)
-	if err != nil {
-		return nil, err
-	}
 	var out structs.ACLRolesResponse
-	if err := a.server.RPC("ACL.RoleList", &args, &out); err != nil {
-		return nil, err
-	}
-	setMeta(w, &out.QueryMeta)
-	return out.Roles, nil
+	err := a.aclList(w, req, "ACL.RoleList", &out, &out.QueryMeta)
+	return out.Roles, err
 }

@@ -77,7 +77,7 @@ func (s *Server) ResolveToken(secret string) (acl.Authorizer, error) {
 // buildAuthorizer gathers the policies a token holds, directly and
 // through its roles, and merges them.
 func (s *Server) buildAuthorizer(store *state.Store, secret string) (acl.Authorizer, error) {
-	token, err := store.ACLTokenBySecret(secret)
+	_, token, err := store.ACLTokenBySecret(nil, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Server) buildAuthorizer(store *state.Store, secret string) (acl.Authori
 	}
 	links := append([]structs.ACLTokenPolicyLink(nil), token.Policies...)
 	for _, rl := range token.Roles {
-		role, err := store.ACLRoleGet(nil, rl.ID, false)
+		_, role, err := store.ACLRoleGet(nil, rl.ID, false)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func (s *Server) buildAuthorizer(store *state.Store, secret string) (acl.Authori
 	}
 	var policies []*acl.Policy
 	for _, l := range links {
-		p, err := store.ACLPolicyGet(nil, l.ID, false)
+		_, p, err := store.ACLPolicyGet(nil, l.ID, false)
 		if err != nil {
 			return nil, err
 		}

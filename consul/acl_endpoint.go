@@ -11,6 +11,7 @@ import (
 	"github.com/consulcompat/consul/acl"
 	"github.com/consulcompat/consul/consul/state"
 	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/go-uuid"
 )
 
@@ -35,6 +36,56 @@ func (a *ACL) authorize(secret string, allowed func(acl.Authorizer) bool) (acl.A
 func canRead(z acl.Authorizer) bool  { return z.ACLRead() }
 func canWrite(z acl.Authorizer) bool { return z.ACLWrite() }
 
+// anyToken lets every valid token through: what reading oneself needs.
+func anyToken(acl.Authorizer) bool { return true }
+
+// read is readQuery for the ACL endpoints: they answer ErrACLDisabled
+// while ACLs are off, as Consul's do, and ErrPermissionDenied unless the
+// token's authorizer passes allowed; fn then runs as a blocking query.
+func (a *ACL) read(method, dc string, opts *structs.QueryOptions, args, reply interface{}, meta *structs.QueryMeta,
+	allowed func(acl.Authorizer) bool, fn func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error) error {
+	if !a.srv.config.ACLsEnabled {
+		return structs.ErrACLDisabled
+	}
+	return a.srv.readQuery(method, dc, opts, args, reply, meta, func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+		if !allowed(z) {
+			return structs.ErrPermissionDenied
+		}
+		return fn(ws, st, z)
+	})
+}
+
+// forwardWrite sends a write to the leader, or here on the leader checks
+// that the token has acl = "write". done reports that the call is
+// answered: forwarded, or refused with err.
+func (a *ACL) forwardWrite(method, dc, token string, args, reply interface{}) (done bool, err error) {
+	if done, err := a.srv.forward(method, dc, false, args, reply); done {
+		return true, err
+	}
+	if _, err := a.authorize(token, canWrite); err != nil {
+		return true, err
+	}
+	return false, nil
+}
+
+// applyDelete is TokenDelete, PolicyDelete and RoleDelete: it writes the
+// delete of type t once check (when not nil) has nothing against it.
+func (a *ACL) applyDelete(method string, t structs.MessageType, args *structs.ACLDeleteRequest, reply *bool, check func() error) error {
+	if done, err := a.forwardWrite(method, args.Datacenter, args.Token, args, reply); done {
+		return err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if _, err := a.srv.raftApply(t, args); err != nil {
+		return err
+	}
+	*reply = true
+	return nil
+}
+
 // Bootstrap creates the first management token, once; a reset file in
 // the data dir holding the bootstrap's index allows it once more.
 func (a *ACL) Bootstrap(args *structs.DCSpecificRequest, reply *structs.ACLToken) error {
@@ -56,7 +107,7 @@ func (a *ACL) Bootstrap(args *structs.DCSpecificRequest, reply *structs.ACLToken
 	if req.ResetIndex != 0 {
 		os.Remove(filepath.Join(a.srv.config.DataDir, aclBootstrapResetFile))
 	}
-	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, token.AccessorID)
+	_, stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, token.AccessorID)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: bootstrap token not found after writing it: %v", err)
 	}
@@ -83,10 +134,7 @@ func (a *ACL) readResetIndex() uint64 {
 
 // TokenSet creates a token (no AccessorID) or updates one.
 func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken) error {
-	if done, err := a.srv.forward("ACL.TokenSet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.TokenSet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	store := a.srv.fsm.State()
@@ -103,7 +151,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 		}
 		t.CreateTime = time.Now()
 	} else {
-		old, err := store.ACLTokenByAccessor(nil, t.AccessorID)
+		_, old, err := store.ACLTokenByAccessor(nil, t.AccessorID)
 		if err != nil {
 			return err
 		}
@@ -126,7 +174,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 	if _, err := a.srv.raftApply(structs.ACLTokenSetRequestType, &structs.ACLTokenSetRequest{ACLToken: t}); err != nil {
 		return err
 	}
-	stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, t.AccessorID)
+	_, stored, err := a.srv.fsm.State().ACLTokenByAccessor(nil, t.AccessorID)
 	if err != nil || stored == nil {
 		return fmt.Errorf("acl: token not found after writing it: %v", err)
 	}
@@ -139,7 +187,7 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, roles []structs.ACLTokenRoleLink) error {
 	for i := range policies {
 		l := &policies[i]
-		p, err := store.ACLPolicyGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		_, p, err := store.ACLPolicyGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
 		if err != nil {
 			return err
 		}
@@ -150,7 +198,7 @@ func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, rol
 	}
 	for i := range roles {
 		l := &roles[i]
-		r, err := store.ACLRoleGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
+		_, r, err := store.ACLRoleGet(nil, firstNonEmpty(l.ID, l.Name), l.ID == "")
 		if err != nil {
 			return err
 		}
@@ -175,12 +223,12 @@ func withLinkNames(store *state.Store, t *structs.ACLToken) *structs.ACLToken {
 	out := *t
 	out.Policies, out.Roles = nil, nil
 	for _, l := range t.Policies {
-		if p, _ := store.ACLPolicyGet(nil, l.ID, false); p != nil {
+		if _, p, _ := store.ACLPolicyGet(nil, l.ID, false); p != nil {
 			out.Policies = append(out.Policies, structs.ACLTokenPolicyLink{ID: p.ID, Name: p.Name})
 		}
 	}
 	for _, l := range t.Roles {
-		if r, _ := store.ACLRoleGet(nil, l.ID, false); r != nil {
+		if _, r, _ := store.ACLRoleGet(nil, l.ID, false); r != nil {
 			out.Roles = append(out.Roles, structs.ACLTokenRoleLink{ID: r.ID, Name: r.Name})
 		}
 	}
@@ -202,97 +250,114 @@ func visibleToken(store *state.Store, t *structs.ACLToken, mayReveal bool) *stru
 
 // TokenRead reads a token by accessor, or the caller's own (Self).
 func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResponse) error {
-	if done, err := a.srv.forward("ACL.TokenRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if !a.srv.config.ACLsEnabled {
-		return structs.ErrACLDisabled
-	}
-	store := a.srv.fsm.State()
-	var t *structs.ACLToken
-	var err error
-	// The caller knows its own secret: reading itself shows it.
-	mayReveal := true
+	// Any valid token may read itself.
+	allowed := canRead
 	if args.Self {
-		// Any valid token may read itself.
-		if _, err := a.srv.ResolveToken(args.QueryOptions.Token); err != nil {
-			return err
-		}
-		t, err = store.ACLTokenBySecret(firstNonEmpty(args.QueryOptions.Token, anonymousSecret))
-	} else {
-		var z acl.Authorizer
-		if z, err = a.authorize(args.QueryOptions.Token, canRead); err != nil {
-			return err
-		}
-		mayReveal = z.ACLWrite()
-		t, err = store.ACLTokenByAccessor(nil, args.ID)
+		allowed = anyToken
 	}
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		return structs.ErrACLNotFound
-	}
-	reply.Token = visibleToken(store, t, mayReveal)
-	reply.Index = t.ModifyIndex
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.TokenRead", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, allowed,
+		func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+			var idx uint64
+			var t *structs.ACLToken
+			var err error
+			if args.Self {
+				idx, t, err = st.ACLTokenBySecret(ws, firstNonEmpty(args.Token, anonymousSecret))
+			} else {
+				idx, t, err = st.ACLTokenByAccessor(ws, args.ID)
+			}
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				return structs.ErrACLNotFound
+			}
+			// The caller knows its own secret: reading itself shows it.
+			reply.Index, reply.Token = idx, visibleToken(st, t, args.Self || z.ACLWrite())
+			return nil
+		})
 }
 
 // TokenDelete deletes a token; the anonymous token and the caller's own
 // cannot be deleted.
 func (a *ACL) TokenDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.TokenDelete", args.Datacenter, false, args, reply); done {
+	return a.applyDelete("ACL.TokenDelete", structs.ACLTokenDeleteRequestType, args, reply, func() error {
+		if args.ID == acl.AnonymousTokenID {
+			return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
+		}
+		_, t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID)
+		if err == nil && t != nil && t.SecretID == args.Token {
+			return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
+		}
 		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if args.ID == acl.AnonymousTokenID {
-		return fmt.Errorf("%w: Delete operation not permitted on the anonymous token", structs.ErrBadRequest)
-	}
-	if t, err := a.srv.fsm.State().ACLTokenByAccessor(nil, args.ID); err != nil {
-		return err
-	} else if t != nil && t.SecretID == args.Token {
-		return fmt.Errorf("%w: Deletion of the request's authorization token is not permitted", structs.ErrBadRequest)
-	}
-	if _, err := a.srv.raftApply(structs.ACLTokenDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	})
 }
 
 // TokenList lists tokens, optionally those holding a policy or role.
 func (a *ACL) TokenList(args *structs.ACLListRequest, reply *structs.ACLTokensResponse) error {
-	if done, err := a.srv.forward("ACL.TokenList", args.Datacenter, args.AllowStale, args, reply); done {
+	return a.read("ACL.TokenList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, z acl.Authorizer) error {
+			idx, tokens, err := st.ACLTokenList(ws, args.Policy, args.Role)
+			if err != nil {
+				return err
+			}
+			reply.Index, reply.Tokens = idx, make([]*structs.ACLToken, 0, len(tokens))
+			for _, t := range tokens {
+				reply.Tokens = append(reply.Tokens, visibleToken(st, t, z.ACLWrite()))
+			}
+			return nil
+		})
+}
+
+// namedGet reads one policy or role by ID, or by name when byName: it is
+// (*state.Store).ACLPolicyGet or (*state.Store).ACLRoleGet, so that the
+// code policies and roles share is written once.
+type namedGet[T any] func(st *state.Store, ws memdb.WatchSet, key string, byName bool) (uint64, *T, error)
+
+// newOrStored gives a policy or role without an ID (*id is "") a new one,
+// and returns nil. For one with an ID it returns the stored record, or a
+// 400 naming kind when there is none: an update does not create.
+func newOrStored[T any](st *state.Store, kind string, id *string, get namedGet[T]) (*T, error) {
+	if *id == "" {
+		var err error
+		*id, err = uuid.GenerateUUID()
+		return nil, err
+	}
+	_, old, err := get(st, nil, *id, false)
+	if err == nil && old == nil {
+		err = fmt.Errorf("%w: Cannot find %s %q to update", structs.ErrBadRequest, kind, *id)
+	}
+	return old, err
+}
+
+// applyNamed writes req, the Raft entry of type t that stores the policy
+// or role id, and answers with the record as stored.
+func applyNamed[T any](a *ACL, t structs.MessageType, req interface{}, kind, id string, get namedGet[T], reply *T) error {
+	if _, err := a.srv.raftApply(t, req); err != nil {
 		return err
 	}
-	z, err := a.authorize(args.Token, canRead)
-	if err != nil {
-		return err
+	_, stored, err := get(a.srv.fsm.State(), nil, id, false)
+	if err != nil || stored == nil {
+		return fmt.Errorf("acl: %s not found after writing it: %v", kind, err)
 	}
-	store := a.srv.fsm.State()
-	idx, tokens, err := store.ACLTokenList(nil, args.Policy, args.Role)
-	if err != nil {
-		return err
-	}
-	reply.Tokens = make([]*structs.ACLToken, 0, len(tokens))
-	for _, t := range tokens {
-		reply.Tokens = append(reply.Tokens, visibleToken(store, t, z.ACLWrite()))
-	}
-	reply.Index = idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
+	*reply = *stored
 	return nil
+}
+
+// readNamed is PolicyRead and RoleRead: the record args name, by ID or by
+// name, into *out. A missing one is an empty answer (HTTP 404), as in
+// Consul; a blocking read of it wakes when it is created.
+func readNamed[T any](a *ACL, method string, args *structs.ACLGetRequest, reply interface{}, meta *structs.QueryMeta, out **T, get namedGet[T]) error {
+	return a.read(method, args.Datacenter, &args.QueryOptions, args, reply, meta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			meta.Index, *out, err = get(st, ws, firstNonEmpty(args.ID, args.Name), args.ID == "")
+			return err
+		})
 }
 
 // PolicySet creates a policy (no ID) or updates one. Rules must parse; the
 // global-management policy's rules cannot change.
 func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPolicy) error {
-	if done, err := a.srv.forward("ACL.PolicySet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.PolicySet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	p := args.Policy
@@ -302,92 +367,43 @@ func (a *ACL) PolicySet(args *structs.ACLPolicySetRequest, reply *structs.ACLPol
 	if _, err := acl.Parse(p.Rules); err != nil {
 		return fmt.Errorf("%w: Invalid Policy: %v", structs.ErrBadRequest, err)
 	}
-	store := a.srv.fsm.State()
-	if p.ID == "" {
-		var err error
-		if p.ID, err = uuid.GenerateUUID(); err != nil {
-			return err
-		}
-	} else if old, err := store.ACLPolicyGet(nil, p.ID, false); err != nil {
+	old, err := newOrStored(a.srv.fsm.State(), "policy", &p.ID, (*state.Store).ACLPolicyGet)
+	if err != nil {
 		return err
-	} else if old == nil {
-		return fmt.Errorf("%w: Cannot find policy %q to update", structs.ErrBadRequest, p.ID)
-	} else if p.ID == acl.GlobalManagementPolicyID && p.Rules != old.Rules {
+	}
+	if old != nil && p.ID == acl.GlobalManagementPolicyID && p.Rules != old.Rules {
 		return fmt.Errorf("%w: Changing the Rules for the builtin global-management policy is not permitted", structs.ErrBadRequest)
 	}
-	if _, err := a.srv.raftApply(structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}); err != nil {
-		return err
-	}
-	stored, err := a.srv.fsm.State().ACLPolicyGet(nil, p.ID, false)
-	if err != nil || stored == nil {
-		return fmt.Errorf("acl: policy not found after writing it: %v", err)
-	}
-	*reply = *stored
-	return nil
+	return applyNamed(a, structs.ACLPolicySetRequestType, &structs.ACLPolicySetRequest{Policy: p}, "policy", p.ID, (*state.Store).ACLPolicyGet, reply)
 }
 
 // PolicyRead reads a policy by ID or by name.
 func (a *ACL) PolicyRead(args *structs.ACLGetRequest, reply *structs.ACLPolicyResponse) error {
-	if done, err := a.srv.forward("ACL.PolicyRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
-		return err
-	}
-	p, err := a.srv.fsm.State().ACLPolicyGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
-	if err != nil {
-		return err
-	}
-	// A missing policy is an empty answer (HTTP 404), as in Consul.
-	reply.Policy = p
-	if p != nil {
-		reply.Index = p.ModifyIndex
-	}
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return readNamed(a, "ACL.PolicyRead", args, reply, &reply.QueryMeta, &reply.Policy, (*state.Store).ACLPolicyGet)
 }
 
 // PolicyDelete deletes a policy; the global-management policy stays.
 func (a *ACL) PolicyDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.PolicyDelete", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if args.ID == acl.GlobalManagementPolicyID {
-		return fmt.Errorf("%w: Delete operation not permitted on the builtin global-management policy", structs.ErrBadRequest)
-	}
-	if _, err := a.srv.raftApply(structs.ACLPolicyDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	return a.applyDelete("ACL.PolicyDelete", structs.ACLPolicyDeleteRequestType, args, reply, func() error {
+		if args.ID == acl.GlobalManagementPolicyID {
+			return fmt.Errorf("%w: Delete operation not permitted on the builtin global-management policy", structs.ErrBadRequest)
+		}
+		return nil
+	})
 }
 
 // PolicyList lists the policies.
 func (a *ACL) PolicyList(args *structs.ACLListRequest, reply *structs.ACLPoliciesResponse) error {
-	if done, err := a.srv.forward("ACL.PolicyList", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canRead); err != nil {
-		return err
-	}
-	idx, policies, err := a.srv.fsm.State().ACLPolicyList(nil)
-	if err != nil {
-		return err
-	}
-	reply.Policies, reply.Index = policies, idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.PolicyList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			reply.Index, reply.Policies, err = st.ACLPolicyList(ws)
+			return err
+		})
 }
 
 // RoleSet creates a role (no ID) or updates one.
 func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) error {
-	if done, err := a.srv.forward("ACL.RoleSet", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
+	if done, err := a.forwardWrite("ACL.RoleSet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	r := args.Role
@@ -398,76 +414,27 @@ func (a *ACL) RoleSet(args *structs.ACLRoleSetRequest, reply *structs.ACLRole) e
 	if err := resolveLinks(store, r.Policies, nil); err != nil {
 		return err
 	}
-	if r.ID == "" {
-		var err error
-		if r.ID, err = uuid.GenerateUUID(); err != nil {
-			return err
-		}
-	} else if old, err := store.ACLRoleGet(nil, r.ID, false); err != nil {
-		return err
-	} else if old == nil {
-		return fmt.Errorf("%w: Cannot find role %q to update", structs.ErrBadRequest, r.ID)
-	}
-	if _, err := a.srv.raftApply(structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}); err != nil {
+	if _, err := newOrStored(store, "role", &r.ID, (*state.Store).ACLRoleGet); err != nil {
 		return err
 	}
-	stored, err := a.srv.fsm.State().ACLRoleGet(nil, r.ID, false)
-	if err != nil || stored == nil {
-		return fmt.Errorf("acl: role not found after writing it: %v", err)
-	}
-	*reply = *stored
-	return nil
+	return applyNamed(a, structs.ACLRoleSetRequestType, &structs.ACLRoleSetRequest{Role: r}, "role", r.ID, (*state.Store).ACLRoleGet, reply)
 }
 
 // RoleRead reads a role by ID or by name.
 func (a *ACL) RoleRead(args *structs.ACLGetRequest, reply *structs.ACLRoleResponse) error {
-	if done, err := a.srv.forward("ACL.RoleRead", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.QueryOptions.Token, canRead); err != nil {
-		return err
-	}
-	r, err := a.srv.fsm.State().ACLRoleGet(nil, firstNonEmpty(args.ID, args.Name), args.ID == "")
-	if err != nil {
-		return err
-	}
-	// A missing role is an empty answer (HTTP 404), as in Consul.
-	reply.Role = r
-	if r != nil {
-		reply.Index = r.ModifyIndex
-	}
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return readNamed(a, "ACL.RoleRead", args, reply, &reply.QueryMeta, &reply.Role, (*state.Store).ACLRoleGet)
 }
 
 // RoleDelete deletes a role.
 func (a *ACL) RoleDelete(args *structs.ACLDeleteRequest, reply *bool) error {
-	if done, err := a.srv.forward("ACL.RoleDelete", args.Datacenter, false, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canWrite); err != nil {
-		return err
-	}
-	if _, err := a.srv.raftApply(structs.ACLRoleDeleteRequestType, args); err != nil {
-		return err
-	}
-	*reply = true
-	return nil
+	return a.applyDelete("ACL.RoleDelete", structs.ACLRoleDeleteRequestType, args, reply, nil)
 }
 
 // RoleList lists roles, optionally those granting a policy.
 func (a *ACL) RoleList(args *structs.ACLListRequest, reply *structs.ACLRolesResponse) error {
-	if done, err := a.srv.forward("ACL.RoleList", args.Datacenter, args.AllowStale, args, reply); done {
-		return err
-	}
-	if _, err := a.authorize(args.Token, canRead); err != nil {
-		return err
-	}
-	idx, roles, err := a.srv.fsm.State().ACLRoleList(nil, args.Policy)
-	if err != nil {
-		return err
-	}
-	reply.Roles, reply.Index = roles, idx
-	a.srv.setQueryMeta(&reply.QueryMeta)
-	return nil
+	return a.read("ACL.RoleList", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta, canRead,
+		func(ws memdb.WatchSet, st *state.Store, _ acl.Authorizer) (err error) {
+			reply.Index, reply.Roles, err = st.ACLRoleList(ws, args.Policy)
+			return err
+		})
 }

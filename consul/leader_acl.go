@@ -18,7 +18,7 @@ func (s *Server) initializeACLs() error {
 		return nil
 	}
 	store := s.fsm.State()
-	if p, err := store.ACLPolicyGet(nil, acl.GlobalManagementPolicyID, false); err != nil {
+	if _, p, err := store.ACLPolicyGet(nil, acl.GlobalManagementPolicyID, false); err != nil {
 		return err
 	} else if p == nil {
 		policy := structs.ACLPolicy{
@@ -31,7 +31,7 @@ func (s *Server) initializeACLs() error {
 			return fmt.Errorf("create global-management policy: %w", err)
 		}
 	}
-	if t, err := store.ACLTokenByAccessor(nil, acl.AnonymousTokenID); err != nil {
+	if _, t, err := store.ACLTokenByAccessor(nil, acl.AnonymousTokenID); err != nil {
 		return err
 	} else if t == nil {
 		anon := structs.ACLToken{
@@ -48,7 +48,7 @@ func (s *Server) initializeACLs() error {
 	if secret == "" {
 		return nil
 	}
-	if t, err := store.ACLTokenBySecret(secret); err != nil || t != nil {
+	if _, t, err := store.ACLTokenBySecret(nil, secret); err != nil || t != nil {
 		return err
 	}
 	token, err := managementToken(secret, "Initial Management Token")

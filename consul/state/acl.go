@@ -63,18 +63,20 @@ func aclTokenSetTxn(tx *memdb.Txn, idx uint64, token *structs.ACLToken) error {
 	return setIndex(tx, tableACLTokens, idx)
 }
 
-// ACLTokenBySecret finds a token by its secret (nil if none).
-func (s *Store) ACLTokenBySecret(secret string) (*structs.ACLToken, error) {
-	return aclGet[structs.ACLToken](s, nil, tableACLTokens, "secret", secret)
+// ACLTokenBySecret finds a token by its secret (nil if none), with the
+// index of the tokens table.
+func (s *Store) ACLTokenBySecret(ws memdb.WatchSet, secret string) (uint64, *structs.ACLToken, error) {
+	return aclGet[structs.ACLToken](s, ws, tableACLTokens, "secret", secret)
 }
 
-// ACLTokenByAccessor finds a token by its accessor ID (nil if none).
-func (s *Store) ACLTokenByAccessor(ws memdb.WatchSet, accessor string) (*structs.ACLToken, error) {
+// ACLTokenByAccessor finds a token by its accessor ID (nil if none), with
+// the index of the tokens table.
+func (s *Store) ACLTokenByAccessor(ws memdb.WatchSet, accessor string) (uint64, *structs.ACLToken, error) {
 	return aclGet[structs.ACLToken](s, ws, tableACLTokens, "id", accessor)
 }
 
 // ACLTokenList lists tokens, only those linking policyID or roleID when
-// given, and the index of the ACL tables.
+// given, and the index of the tokens table.
 func (s *Store) ACLTokenList(ws memdb.WatchSet, policyID, roleID string) (uint64, []*structs.ACLToken, error) {
 	return aclList(s, ws, tableACLTokens, func(t *structs.ACLToken) bool {
 		return (policyID == "" || linksPolicy(t.Policies, policyID)) && (roleID == "" || linksRole(t.Roles, roleID))
@@ -159,13 +161,15 @@ func dumpedTableOf(table string) dumpedTable {
 	panic("state: no dumped table " + table)
 }
 
-// ACLPolicyGet finds a policy by ID, or by name when byName (nil if none).
-func (s *Store) ACLPolicyGet(ws memdb.WatchSet, key string, byName bool) (*structs.ACLPolicy, error) {
+// ACLPolicyGet finds a policy by ID, or by name when byName (nil if none),
+// with the index of the policies table.
+func (s *Store) ACLPolicyGet(ws memdb.WatchSet, key string, byName bool) (uint64, *structs.ACLPolicy, error) {
 	return aclGet[structs.ACLPolicy](s, ws, tableACLPolicies, indexFor(byName), key)
 }
 
-// ACLRoleGet finds a role by ID, or by name when byName (nil if none).
-func (s *Store) ACLRoleGet(ws memdb.WatchSet, key string, byName bool) (*structs.ACLRole, error) {
+// ACLRoleGet finds a role by ID, or by name when byName (nil if none),
+// with the index of the roles table.
+func (s *Store) ACLRoleGet(ws memdb.WatchSet, key string, byName bool) (uint64, *structs.ACLRole, error) {
 	return aclGet[structs.ACLRole](s, ws, tableACLRoles, indexFor(byName), key)
 }
 
@@ -176,12 +180,13 @@ func indexFor(byName bool) string {
 	return "id"
 }
 
-// ACLPolicyList lists the policies.
+// ACLPolicyList lists the policies, and the index of their table.
 func (s *Store) ACLPolicyList(ws memdb.WatchSet) (uint64, []*structs.ACLPolicy, error) {
 	return aclList(s, ws, tableACLPolicies, func(*structs.ACLPolicy) bool { return true })
 }
 
-// ACLRoleList lists the roles, only those granting policyID when given.
+// ACLRoleList lists the roles, only those granting policyID when given,
+// and the index of their table.
 func (s *Store) ACLRoleList(ws memdb.WatchSet, policyID string) (uint64, []*structs.ACLRole, error) {
 	return aclList(s, ws, tableACLRoles, func(r *structs.ACLRole) bool {
 		return policyID == "" || linksPolicy(r.Policies, policyID)
@@ -212,20 +217,26 @@ func (s *Store) ACLIndex() uint64 {
 	return maxIndex(tx, tableACLTokens, tableACLPolicies, tableACLRoles)
 }
 
-func aclGet[T any](s *Store, ws memdb.WatchSet, table, index, key string) (*T, error) {
+// aclGet finds the row of table whose index holds key, and the table's
+// index: the X-Consul-Index of a read, as in Consul. ws gets the channel
+// that a change to that row closes, or its creation when there is none.
+func aclGet[T any](s *Store, ws memdb.WatchSet, table, index, key string) (uint64, *T, error) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
 	ch, row, err := tx.FirstWatch(table, index, key)
 	if err != nil {
-		return nil, fmt.Errorf("state: %s: %w", table, err)
+		return 0, nil, fmt.Errorf("state: %s: %w", table, err)
 	}
 	ws.Add(ch)
+	idx := maxIndex(tx, table)
 	if row == nil {
-		return nil, nil
+		return idx, nil, nil
 	}
-	return row.(*T), nil
+	return idx, row.(*T), nil
 }
 
+// aclList lists the rows of table that keep accepts, and the table's
+// index; ws gets the channel that any change to the table closes.
 func aclList[T any](s *Store, ws memdb.WatchSet, table string, keep func(*T) bool) (uint64, []*T, error) {
 	tx := s.db.Txn(false)
 	defer tx.Abort()
@@ -240,5 +251,5 @@ func aclList[T any](s *Store, ws memdb.WatchSet, table string, keep func(*T) boo
 			out = append(out, r)
 		}
 	}
-	return maxIndex(tx, tableACLTokens, tableACLPolicies, tableACLRoles), out, nil
+	return maxIndex(tx, table), out, nil
 }

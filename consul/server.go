@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/consulcompat/consul/consul/fsm"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/hashicorp/serf/serf"
@@ -19,7 +20,7 @@ type Server struct {
 	config *Config
 	logger hclog.Logger
 
-	fsm        *fsm
+	fsm        *fsm.FSM
 	raft       *raft.Raft
 	raftStores *raftStores
 	raftLayer  *raftLayer
@@ -86,7 +87,7 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if config.TombstoneTTL <= 0 || config.TombstoneGranularity <= 0 {
 		return nil, errors.New("server: the tombstone TTL and granularity must be positive")
 	}
-	f, err := newFSM(logger.Named("fsm"))
+	f, err := fsm.New(logger.Named("fsm"))
 	if err != nil {
 		return nil, err
 	}

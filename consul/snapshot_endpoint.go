@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/acl"
+	"github.com/consulcompat/consul/consul/fsm"
 	"github.com/consulcompat/consul/consul/state"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
@@ -134,10 +135,10 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	if err := s.barrier(); err != nil {
 		return fmt.Errorf("snapshot: barrier before restore: %w", err)
 	}
-	built := &builtStore{b: b, stream: st, done: make(chan struct{})}
-	s.fsm.expectRestore(built)
+	built := fsm.NewBuiltStore(b, st)
+	s.fsm.ExpectRestore(built)
 	err = s.raft.Restore(meta, built, 0)
-	s.fsm.expectRestore(nil)
+	s.fsm.ExpectRestore(nil)
 	if err != nil {
 		if serr := st.Err(); serr != nil {
 			return uploadError(serr)

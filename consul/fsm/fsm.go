@@ -1,4 +1,4 @@
-package consul
+package fsm
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// fsm is the Raft state machine: it applies committed log entries to the
+// FSM is the Raft state machine: it applies committed log entries to the
 // state store and dumps or replaces the store for snapshots. Raft calls
 // Apply, Snapshot and Restore from its one FSM goroutine; readers call
 // State and SnapshotState from any goroutine.
-type fsm struct {
+type FSM struct {
 	logger hclog.Logger
 
 	// mu guards the pair (state, lastIndex/lastTerm): a snapshot must
@@ -30,23 +30,28 @@ type fsm struct {
 	lastTerm  uint64
 
 	// built is a store a user restore built from the upload while Raft
-	// copied it; see expectRestore.
+	// copied it; see ExpectRestore.
 	builtMu sync.Mutex
-	built   *builtStore
+	built   *BuiltStore
 }
 
-// builtStore is a store being built from the state dump that stream
+// BuiltStore is a store being built from the state dump that stream
 // reads. done is closed once the stream ended cleanly: the whole archive
 // checked out and every record is in the store.
-type builtStore struct {
+type BuiltStore struct {
 	b      *state.Builder
 	stream *snapshot.StateStream
 	done   chan struct{}
 	once   sync.Once
 }
 
+// NewBuiltStore pairs the builder b with the stream whose records fill it.
+func NewBuiltStore(b *state.Builder, stream *snapshot.StateStream) *BuiltStore {
+	return &BuiltStore{b: b, stream: stream, done: make(chan struct{})}
+}
+
 // Read passes the stream on to Raft, closing done at its clean end.
-func (b *builtStore) Read(p []byte) (int, error) {
+func (b *BuiltStore) Read(p []byte) (int, error) {
 	n, err := b.stream.Read(p)
 	if err == io.EOF {
 		b.once.Do(func() { close(b.done) })
@@ -56,7 +61,7 @@ func (b *builtStore) Read(p []byte) (int, error) {
 
 // complete tells whether the stream ended cleanly; safe from any
 // goroutine.
-func (b *builtStore) complete() bool {
+func (b *BuiltStore) complete() bool {
 	select {
 	case <-b.done:
 		return true
@@ -65,16 +70,17 @@ func (b *builtStore) complete() bool {
 	}
 }
 
-func newFSM(logger hclog.Logger) (*fsm, error) {
+// New returns an FSM over an empty state store.
+func New(logger hclog.Logger) (*FSM, error) {
 	s, err := state.NewStore()
 	if err != nil {
 		return nil, err
 	}
-	return &fsm{logger: logger, state: s}, nil
+	return &FSM{logger: logger, state: s}, nil
 }
 
 // State returns the current state store.
-func (f *fsm) State() *state.Store {
+func (f *FSM) State() *state.Store {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.state
@@ -82,7 +88,7 @@ func (f *fsm) State() *state.Store {
 
 // SnapshotState returns a view of the store and the Raft index and term
 // of the last entry it holds.
-func (f *fsm) SnapshotState() (*state.Snapshot, uint64) {
+func (f *FSM) SnapshotState() (*state.Snapshot, uint64) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.state.Snapshot(f.lastIndex), f.lastTerm
@@ -90,7 +96,7 @@ func (f *fsm) SnapshotState() (*state.Snapshot, uint64) {
 
 // Apply applies one committed log entry. Its return value reaches the
 // caller of raft.Apply through the future's Response.
-func (f *fsm) Apply(l *raft.Log) interface{} {
+func (f *FSM) Apply(l *raft.Log) interface{} {
 	if len(l.Data) == 0 {
 		return fmt.Errorf("fsm: empty log entry at index %d", l.Index)
 	}
@@ -113,14 +119,14 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 
 // Snapshot is called by Raft for log compaction; the view is O(1) and is
 // written out by Persist on another goroutine.
-func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	snap, _ := f.SnapshotState()
 	return &fsmSnapshot{snap: snap}, nil
 }
 
 // Restore replaces the whole state with a dump. The new store is built
 // aside and swapped in only once it decoded completely.
-func (f *fsm) Restore(r io.ReadCloser) error {
+func (f *FSM) Restore(r io.ReadCloser) error {
 	defer r.Close()
 	s, h, err := f.restoredStore(r)
 	if err != nil {
@@ -135,12 +141,12 @@ func (f *fsm) Restore(r io.ReadCloser) error {
 	return nil
 }
 
-// expectRestore hands the FSM the store a user restore is building from
+// ExpectRestore hands the FSM the store a user restore is building from
 // the upload while Raft copies it; nil withdraws it. Raft calls Restore
 // with its copy right after a clean end of the stream. Any other Restore
 // meanwhile (a snapshot installed by a new leader before Raft took up the
 // user restore) finds the stream unfinished and leaves the store alone.
-func (f *fsm) expectRestore(b *builtStore) {
+func (f *FSM) ExpectRestore(b *BuiltStore) {
 	f.builtMu.Lock()
 	defer f.builtMu.Unlock()
 	f.built = b
@@ -148,7 +154,7 @@ func (f *fsm) expectRestore(b *builtStore) {
 
 // restoredStore builds the store of dump r, or takes the one built from
 // the same bytes as they arrived, which spares decoding the dump twice.
-func (f *fsm) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
+func (f *FSM) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
 	f.builtMu.Lock()
 	built := f.built
 	if built != nil && built.complete() {

@@ -1,15 +1,15 @@
+// Package fsm is the server's Raft state machine: it applies committed
+// log entries to the state store (consul/state) and dumps or replaces the
+// store for Raft's snapshots. A user restore hands it the store built from
+// the upload through RestoreUpload (restore.go).
 package fsm
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/consulcompat/consul/consul/state"
-	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -18,7 +18,8 @@ import (
 // FSM is the Raft state machine: it applies committed log entries to the
 // state store and dumps or replaces the store for snapshots. Raft calls
 // Apply, Snapshot and Restore from its one FSM goroutine; readers call
-// State and SnapshotState from any goroutine.
+// State and SnapshotState from any goroutine; the snapshot endpoint calls
+// RestoreUpload from the goroutine serving an upload.
 type FSM struct {
 	logger hclog.Logger
 
@@ -29,45 +30,10 @@ type FSM struct {
 	lastIndex uint64
 	lastTerm  uint64
 
-	// built is a store a user restore built from the upload while Raft
-	// copied it; see ExpectRestore.
-	builtMu sync.Mutex
-	built   *BuiltStore
-}
-
-// BuiltStore is a store being built from the state dump that stream
-// reads. done is closed once the stream ended cleanly: the whole archive
-// checked out and every record is in the store.
-type BuiltStore struct {
-	b      *state.Builder
-	stream *snapshot.StateStream
-	done   chan struct{}
-	once   sync.Once
-}
-
-// NewBuiltStore pairs the builder b with the stream whose records fill it.
-func NewBuiltStore(b *state.Builder, stream *snapshot.StateStream) *BuiltStore {
-	return &BuiltStore{b: b, stream: stream, done: make(chan struct{})}
-}
-
-// Read passes the stream on to Raft, closing done at its clean end.
-func (b *BuiltStore) Read(p []byte) (int, error) {
-	n, err := b.stream.Read(p)
-	if err == io.EOF {
-		b.once.Do(func() { close(b.done) })
-	}
-	return n, err
-}
-
-// complete tells whether the stream ended cleanly; safe from any
-// goroutine.
-func (b *BuiltStore) complete() bool {
-	select {
-	case <-b.done:
-		return true
-	default:
-		return false
-	}
+	// pending is the upload of the user restore under way, if any; see
+	// RestoreUpload.
+	pendingMu sync.Mutex
+	pending   *upload
 }
 
 // New returns an FSM over an empty state store.
@@ -124,8 +90,12 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	return &fsmSnapshot{snap: snap}, nil
 }
 
-// Restore replaces the whole state with a dump. The new store is built
-// aside and swapped in only once it decoded completely.
+// Restore replaces the whole state with a dump: Raft calls it from its
+// FSM goroutine to install a snapshot (its own at start-up, one sent by
+// the leader, or a user restore's, see RestoreUpload). The new store is
+// built aside and swapped in only once it decoded completely, so an error
+// leaves the state as it was; Raft then fails the install, and panics if
+// it was a user restore, whose snapshot it has written already.
 func (f *FSM) Restore(r io.ReadCloser) error {
 	defer r.Close()
 	s, h, err := f.restoredStore(r)
@@ -139,65 +109,4 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 	f.mu.Unlock()
 	old.Abandon()
 	return nil
-}
-
-// ExpectRestore hands the FSM the store a user restore is building from
-// the upload while Raft copies it; nil withdraws it. Raft calls Restore
-// with its copy right after a clean end of the stream. Any other Restore
-// meanwhile (a snapshot installed by a new leader before Raft took up the
-// user restore) finds the stream unfinished and leaves the store alone.
-func (f *FSM) ExpectRestore(b *BuiltStore) {
-	f.builtMu.Lock()
-	defer f.builtMu.Unlock()
-	f.built = b
-}
-
-// restoredStore builds the store of dump r, or takes the one built from
-// the same bytes as they arrived, which spares decoding the dump twice.
-func (f *FSM) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
-	f.builtMu.Lock()
-	built := f.built
-	if built != nil && built.complete() {
-		f.built = nil
-	} else {
-		built = nil
-	}
-	f.builtMu.Unlock()
-	if built == nil {
-		return state.Restore(r)
-	}
-	// Raft hands back its own copy of the upload: it must be the very
-	// bytes the store was built from.
-	hdr := built.stream.Header()
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		built.b.Discard()
-		return nil, hdr, err
-	}
-	if !bytes.Equal(h.Sum(nil), built.stream.Sum()) {
-		built.b.Discard()
-		return nil, hdr, errors.New("Raft's copy of the snapshot differs from the upload")
-	}
-	s, err := built.b.Store()
-	return s, hdr, err
-}
-
-// fsmSnapshot writes a store view into a Raft snapshot sink.
-type fsmSnapshot struct {
-	snap *state.Snapshot
-}
-
-// Persist writes the dump; a failure cancels the sink so that Raft keeps
-// its previous snapshot.
-func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.snap.Dump(sink); err != nil {
-		sink.Cancel()
-		return err
-	}
-	return sink.Close()
-}
-
-// Release frees the view.
-func (s *fsmSnapshot) Release() {
-	s.snap.Release()
 }

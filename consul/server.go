@@ -140,6 +140,27 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	return s, nil
 }
 
+// registerEndpoints registers the RPC endpoints under Consul's names
+// ("KVS.Apply", "Txn.Read", ...), the names remote servers will call too.
+func (s *Server) registerEndpoints() error {
+	for name, rcvr := range map[string]interface{}{
+		"KVS":           &KVS{srv: s},
+		"Txn":           &Txn{srv: s},
+		"Status":        &Status{srv: s},
+		"Operator":      &Operator{srv: s},
+		"ACL":           &ACL{srv: s},
+		"Catalog":       &Catalog{srv: s},
+		"Health":        &Health{srv: s},
+		"Session":       &Session{srv: s},
+		"PreparedQuery": &PreparedQuery{srv: s},
+	} {
+		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
+			return fmt.Errorf("server: register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // advertiseAddr is the address other servers reach a bound listener at:
 // the configured IP, or else the bound one with an unspecified IP
 // replaced by loopback; with the bound port either way. RPC (and Raft)

@@ -150,15 +150,6 @@ func recordCreateIndex(rec interface{}) uint64 {
 	return 0
 }
 
-func dumpedTableOf(table string) dumpedTable {
-	for _, d := range dumpedTables {
-		if d.table == table {
-			return d
-		}
-	}
-	panic("state: no dumped table " + table)
-}
-
 // ACLPolicyGet finds a policy by ID, or by name when byName (nil if none).
 func (s *Store) ACLPolicyGet(ws memdb.WatchSet, key string, byName bool) (*structs.ACLPolicy, error) {
 	return aclGet[structs.ACLPolicy](s, ws, tableACLPolicies, indexFor(byName), key)

@@ -2,7 +2,6 @@ package consul
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/consulcompat/consul/acl"
 	"github.com/consulcompat/consul/consul/state"
@@ -234,14 +233,4 @@ func (c *Catalog) NodeServices(args *structs.NodeSpecificRequest, reply *structs
 			reply.NodeServices = ns
 			return nil
 		})
-}
-
-// sortChecks orders checks by node, then check ID, as Consul lists them.
-func sortChecks(checks structs.HealthChecks) {
-	sort.Slice(checks, func(i, j int) bool {
-		if checks[i].Node != checks[j].Node {
-			return checks[i].Node < checks[j].Node
-		}
-		return checks[i].CheckID < checks[j].CheckID
-	})
 }

@@ -47,7 +47,7 @@ func localGet(s *Server, key string) (*structs.DirEntry, error) {
 	return out.Entries[0], nil
 }
 
-// hasValue is eventually's check that s holds key=value locally.
+// hasValue is waitFor's check that s holds key=value locally.
 func hasValue(s *Server, key, value string) func() error {
 	return func() error {
 		e, err := localGet(s, key)

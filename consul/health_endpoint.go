@@ -2,6 +2,7 @@ package consul
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/consulcompat/consul/acl"
 	"github.com/consulcompat/consul/consul/state"
@@ -37,6 +38,16 @@ func filterChecks(z acl.Authorizer, checks structs.HealthChecks, meta *structs.Q
 	}
 	sortChecks(out)
 	return out
+}
+
+// sortChecks orders checks by node, then check ID, as Consul lists them.
+func sortChecks(checks structs.HealthChecks) {
+	sort.Slice(checks, func(i, j int) bool {
+		if checks[i].Node != checks[j].Node {
+			return checks[i].Node < checks[j].Node
+		}
+		return checks[i].CheckID < checks[j].CheckID
+	})
 }
 
 // NodeChecks lists the checks of a node.

@@ -111,18 +111,6 @@ func checkEntry(op structs.KVSOp, ent *structs.DirEntry) error {
 	return nil
 }
 
-// consistentRead confirms, for a read that asks for it, that this server
-// is still the leader: a quorum answers before the read is served.
-func (s *Server) consistentRead(opts *structs.QueryOptions) error {
-	if !opts.RequireConsistent {
-		return nil
-	}
-	if err := s.raftWait(s.raft.VerifyLeader(), 0); err != nil {
-		return structs.ErrNoLeader
-	}
-	return nil
-}
-
 // Get reads one key.
 func (k *KVS) Get(args *structs.KeyRequest, reply *structs.IndexedDirEntries) error {
 	return k.srv.readQuery("KVS.Get", args.Datacenter, &args.QueryOptions, args, reply, &reply.QueryMeta,

@@ -179,13 +179,12 @@ func TestLeaderReapsOldTombstones(t *testing.T) {
 	if !store.HasTombstonesUpTo(^uint64(0)) {
 		t.Fatal("a delete left no tombstone")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.fsm.State().HasTombstonesUpTo(^uint64(0)) {
-		if time.Now().After(deadline) {
-			t.Fatal("tombstones older than the TTL were not reaped")
+	waitFor(t, 10*time.Second, func() error {
+		if s.fsm.State().HasTombstonesUpTo(^uint64(0)) {
+			return errors.New("tombstones older than the TTL were not reaped")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	// The dump still knows its exact size after the reap.
 	archive, _ := save(t, s, false)
 	if _, err := snapshot.Verify(bytes.NewReader(archive), int64(len(archive))); err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/hashicorp/serf/serf"
-	"go.uber.org/goleak"
 )
 
 // testCluster is n servers in-process, each with bootstrap_expect=n, real
@@ -46,32 +45,6 @@ func newTestCluster(t *testing.T, n, expect int) *testCluster {
 		c.join(i, 0)
 	}
 	return c
-}
-
-// checkLeaks fails the test if goroutines that were not there when it
-// started are still there after its cleanups ran. Registered first, so it
-// runs last. It waits up to 3 s, longer than goleak's own half second:
-// memberlist's Shutdown does not wait for a probe in flight, which ends
-// at its deadline, a probe interval (1 s here) later.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			// A Raft future pending when Raft shuts down may never be
-			// answered; the goroutine waiting on it is Raft's (raftWait).
-			err := goleak.Find(before, goleak.IgnoreAnyFunction("github.com/consulcompat/consul/consul.(*Server).raftWait.func1"))
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Error(err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
 }
 
 // clusterConfig is a server of a cluster of expect servers.
@@ -188,23 +161,6 @@ func raftVoterNames(s *Server) string {
 	}
 	sort.Strings(ids)
 	return strings.Join(ids, ",")
-}
-
-// waitFor polls cond until it returns nil, failing the test with its last
-// error after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %v", timeout, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 // staleGet reads a key from s's own state, leader or not.
@@ -388,7 +344,6 @@ func (c *testCluster) indexOfFollower(leader *Server) int {
 }
 
 func TestJoinRefusesAnotherDatacenter(t *testing.T) {
-	checkLeaks(t)
 	a := testServer(t, nil)
 	cb := testConfig(t)
 	cb.NodeName = "other-dc"

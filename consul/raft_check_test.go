@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -378,9 +379,10 @@ func TestRestartAfterUserRestoreIsSilent(t *testing.T) {
 	kvPut(t, s, "k/after-restore", "kept")
 	for _, compact := range []bool{false, true} {
 		if compact {
-			if err := s.raft.Snapshot().Error(); err != nil {
-				t.Fatal(err)
-			}
+			// Just after the restart, Raft may refuse a snapshot until
+			// the configuration it recovered counts as applied ("wait
+			// until the configuration entry at 34 has been applied").
+			waitFor(t, 10*time.Second, func() error { return s.raft.Snapshot().Error() })
 			kvPut(t, s, "k/after-compaction", "kept")
 		}
 		if err := s.Shutdown(); err != nil {

@@ -28,3 +28,15 @@ func (s *Server) readQuery(method, dc string, opts *structs.QueryOptions, args, 
 		return fn(ws, st, authz)
 	})
 }
+
+// consistentRead confirms, for a read that asks for it, that this server
+// is still the leader: a quorum answers before the read is served.
+func (s *Server) consistentRead(opts *structs.QueryOptions) error {
+	if !opts.RequireConsistent {
+		return nil
+	}
+	if err := s.raftWait(s.raft.VerifyLeader(), 0); err != nil {
+		return structs.ErrNoLeader
+	}
+	return nil
+}

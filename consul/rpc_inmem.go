@@ -1,33 +1,11 @@
 package consul
 
 import (
-	"fmt"
 	"net/rpc"
 	"reflect"
 
 	"github.com/consulcompat/consul/structs"
 )
-
-// registerEndpoints registers the RPC endpoints under Consul's names
-// ("KVS.Apply", "Txn.Read", ...), the names remote servers will call too.
-func (s *Server) registerEndpoints() error {
-	for name, rcvr := range map[string]interface{}{
-		"KVS":           &KVS{srv: s},
-		"Txn":           &Txn{srv: s},
-		"Status":        &Status{srv: s},
-		"Operator":      &Operator{srv: s},
-		"ACL":           &ACL{srv: s},
-		"Catalog":       &Catalog{srv: s},
-		"Health":        &Health{srv: s},
-		"Session":       &Session{srv: s},
-		"PreparedQuery": &PreparedQuery{srv: s},
-	} {
-		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
-			return fmt.Errorf("server: register %s: %w", name, err)
-		}
-	}
-	return nil
-}
 
 // RPC calls an endpoint in-process: the agent's HTTP handlers come this
 // way. args and reply are passed by pointer, never encoded.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/consulcompat/consul/consul/fsm"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/hashicorp/serf/serf"
@@ -19,7 +20,7 @@ type Server struct {
 	config *Config
 	logger hclog.Logger
 
-	fsm        *fsm
+	fsm        *fsm.FSM
 	raft       *raft.Raft
 	raftStores *raftStores
 	raftLayer  *raftLayer
@@ -86,7 +87,7 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if config.TombstoneTTL <= 0 || config.TombstoneGranularity <= 0 {
 		return nil, errors.New("server: the tombstone TTL and granularity must be positive")
 	}
-	f, err := newFSM(logger.Named("fsm"))
+	f, err := fsm.New(logger.Named("fsm"))
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +138,27 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 		go s.bootstrapLoop()
 	}
 	return s, nil
+}
+
+// registerEndpoints registers the RPC endpoints under Consul's names
+// ("KVS.Apply", "Txn.Read", ...), the names remote servers will call too.
+func (s *Server) registerEndpoints() error {
+	for name, rcvr := range map[string]interface{}{
+		"KVS":           &KVS{srv: s},
+		"Txn":           &Txn{srv: s},
+		"Status":        &Status{srv: s},
+		"Operator":      &Operator{srv: s},
+		"ACL":           &ACL{srv: s},
+		"Catalog":       &Catalog{srv: s},
+		"Health":        &Health{srv: s},
+		"Session":       &Session{srv: s},
+		"PreparedQuery": &PreparedQuery{srv: s},
+	} {
+		if err := s.rpcServer.RegisterName(name, rcvr); err != nil {
+			return fmt.Errorf("server: register %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // advertiseAddr is the address other servers reach a bound listener at:

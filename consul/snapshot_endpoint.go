@@ -104,7 +104,7 @@ func (s *Server) setSnapshotMeta(reply *structs.SnapshotResponse) {
 // byte if anything is wrong, and Raft then drops its copy: a bad archive
 // changes nothing and leaves no file behind.
 func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc) error {
-	// One restore at a time: the FSM expects one built store.
+	// One restore at a time: the FSM holds one upload.
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
 	b, err := state.NewBuilder(s.fsm.State())
@@ -134,10 +134,9 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 	if err := s.barrier(); err != nil {
 		return fmt.Errorf("snapshot: barrier before restore: %w", err)
 	}
-	built := &builtStore{b: b, stream: st, done: make(chan struct{})}
-	s.fsm.expectRestore(built)
-	err = s.raft.Restore(meta, built, 0)
-	s.fsm.expectRestore(nil)
+	err = s.fsm.RestoreUpload(b, st, func(dump io.Reader) error {
+		return s.raft.Restore(meta, dump, 0)
+	})
 	if err != nil {
 		if serr := st.Err(); serr != nil {
 			return uploadError(serr)

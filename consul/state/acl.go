@@ -152,15 +152,6 @@ func recordCreateIndex(rec interface{}) uint64 {
 	return 0
 }
 
-func dumpedTableOf(table string) dumpedTable {
-	for _, d := range dumpedTables {
-		if d.table == table {
-			return d
-		}
-	}
-	panic("state: no dumped table " + table)
-}
-
 // ACLPolicyGet finds a policy by ID, or by name when byName (nil if none),
 // with the index of the policies table.
 func (s *Store) ACLPolicyGet(ws memdb.WatchSet, key string, byName bool) (uint64, *structs.ACLPolicy, error) {

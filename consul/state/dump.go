@@ -62,6 +62,16 @@ var dumpedTables = []dumpedTable{
 		unique: map[string]func(interface{}) string{"secret": func(r interface{}) string { return r.(*structs.ACLToken).SecretID }}},
 }
 
+// dumpedTableOf is the dumped table named table.
+func dumpedTableOf(table string) dumpedTable {
+	for _, d := range dumpedTables {
+		if d.table == table {
+			return d
+		}
+	}
+	panic("state: no dumped table " + table)
+}
+
 // Snapshot is a point-in-time view of the store, taken in O(1): later
 // writes do not show through it. Release it when done.
 type Snapshot struct {

@@ -368,17 +368,6 @@ func (s *Store) KVSDeleteTree(idx uint64, prefix string) error {
 	return s.write(func(tx *memdb.Txn) error { return kvsDeleteTreeTxn(tx, idx, prefix) })
 }
 
-// write runs fn in a write transaction, committing only if it succeeds.
-func (s *Store) write(fn func(tx *memdb.Txn) error) error {
-	tx := s.db.Txn(true)
-	defer tx.Abort()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	tx.Commit()
-	return nil
-}
-
 // ReapTombstones removes, at idx, the tombstones of deletes made at or
 // before reapIndex: they only kept prefix indexes from going back while
 // blocking queries could still be waiting on them.

@@ -40,6 +40,17 @@ func (s *Store) Abandon() {
 	close(s.abandonCh)
 }
 
+// write runs fn in a write transaction, committing only if it succeeds.
+func (s *Store) write(fn func(tx *memdb.Txn) error) error {
+	tx := s.db.Txn(true)
+	defer tx.Abort()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	tx.Commit()
+	return nil
+}
+
 // maxIndex is the highest Raft index that changed any of tables.
 func maxIndex(tx *memdb.Txn, tables ...string) uint64 {
 	var max uint64

@@ -1,4 +1,4 @@
-package consul
+package fsm
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 // dispatch decodes one log entry body and applies it at index. It reports
 // false for a type it does not know.
-func (f *fsm) dispatch(t structs.MessageType, buf []byte, index uint64) (interface{}, bool) {
+func (f *FSM) dispatch(t structs.MessageType, buf []byte, index uint64) (interface{}, bool) {
 	switch t {
 	case structs.KVSRequestType:
 		return f.applyKVS(buf, index), true
@@ -81,7 +81,7 @@ func decodeAndApply(buf []byte, req interface{}, apply func() error) interface{}
 	return apply()
 }
 
-func (f *fsm) applyKVS(buf []byte, index uint64) interface{} {
+func (f *FSM) applyKVS(buf []byte, index uint64) interface{} {
 	var req structs.KVSRequest
 	if err := structs.Decode(buf, &req); err != nil {
 		return fmt.Errorf("fsm: kvs: %w", err)
@@ -115,7 +115,7 @@ func boolOrError(ok bool, err error) interface{} {
 	return ok
 }
 
-func (f *fsm) applyTxn(buf []byte, index uint64) interface{} {
+func (f *FSM) applyTxn(buf []byte, index uint64) interface{} {
 	var req structs.TxnRequest
 	if err := structs.Decode(buf, &req); err != nil {
 		return fmt.Errorf("fsm: txn: %w", err)

@@ -17,6 +17,9 @@ const (
 	// policy this value as a policy ID; policy and token IDs are separate
 	// spaces.)
 	AnonymousTokenID = "00000000-0000-0000-0000-000000000002"
+	// ReservedIDPrefix starts every built-in ID (its first 120 bits are
+	// zero): no token created through the API may have one.
+	ReservedIDPrefix = "00000000-0000-0000-0000-0000000000"
 )
 
 // GlobalManagementPolicyRules is the rules text of the global-management

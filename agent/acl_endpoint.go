@@ -30,7 +30,7 @@ func (a *Agent) aclTokenCreate(w http.ResponseWriter, req *http.Request) (interf
 
 // aclTokenWrite creates (accessor "") or updates a token from the body.
 func (a *Agent) aclTokenWrite(req *http.Request, accessor string) (interface{}, error) {
-	args := structs.ACLTokenSetRequest{Datacenter: parseDC(req), WriteRequest: structs.WriteRequest{Token: token(req)}}
+	args := structs.ACLTokenSetRequest{Datacenter: parseDC(req), Create: accessor == "", WriteRequest: structs.WriteRequest{Token: token(req)}}
 	return a.aclWrite(req, "ACL.TokenSet", "Token Accessor ID", accessor, &args.ACLToken, &args.ACLToken.AccessorID, &args, &structs.ACLToken{})
 }
 
@@ -116,7 +116,7 @@ func (a *Agent) aclTokenClone(w http.ResponseWriter, req *http.Request, id strin
 	if body.Description != "" {
 		clone.Description = body.Description
 	}
-	args := structs.ACLTokenSetRequest{Datacenter: parseDC(req), ACLToken: clone, WriteRequest: structs.WriteRequest{Token: token(req)}}
+	args := structs.ACLTokenSetRequest{Datacenter: parseDC(req), ACLToken: clone, Create: true, WriteRequest: structs.WriteRequest{Token: token(req)}}
 	var out structs.ACLToken
 	if err := a.server.RPC("ACL.TokenSet", &args, &out); err != nil {
 		return nil, err

@@ -132,22 +132,19 @@ func (a *ACL) readResetIndex() uint64 {
 	return idx
 }
 
-// TokenSet creates a token (no AccessorID) or updates one.
+// TokenSet creates a token (args.Create, or no AccessorID) or updates
+// one, as Consul does: a new token takes the caller's AccessorID and
+// SecretID if given, when they are UUIDs no token uses; an update must
+// name a token that exists, and cannot change its SecretID.
 func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken) error {
 	if done, err := a.forwardWrite("ACL.TokenSet", args.Datacenter, args.Token, args, reply); done {
 		return err
 	}
 	store := a.srv.fsm.State()
 	t := args.ACLToken
-	if t.AccessorID == "" {
-		var err error
-		if t.AccessorID, err = uuid.GenerateUUID(); err != nil {
+	if t.AccessorID == "" || args.Create {
+		if err := newTokenIDs(store, &t); err != nil {
 			return err
-		}
-		if t.SecretID == "" {
-			if t.SecretID, err = uuid.GenerateUUID(); err != nil {
-				return err
-			}
 		}
 		t.CreateTime = time.Now()
 	} else {
@@ -156,17 +153,12 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 			return err
 		}
 		if old == nil {
-			if t.SecretID == "" {
-				return fmt.Errorf("%w: Cannot find token %q to update", structs.ErrBadRequest, t.AccessorID)
-			}
-			// A new token with the caller's own IDs, as Consul allows.
-			t.CreateTime = time.Now()
-		} else {
-			if t.SecretID != "" && t.SecretID != old.SecretID {
-				return fmt.Errorf("%w: Changing a token's SecretID is not permitted", structs.ErrBadRequest)
-			}
-			t.SecretID, t.CreateTime = old.SecretID, old.CreateTime
+			return fmt.Errorf("%w: Cannot find token %q", structs.ErrBadRequest, t.AccessorID)
 		}
+		if t.SecretID != "" && t.SecretID != old.SecretID {
+			return fmt.Errorf("%w: Changing a token's SecretID is not permitted", structs.ErrBadRequest)
+		}
+		t.SecretID, t.CreateTime = old.SecretID, old.CreateTime
 	}
 	if err := resolveLinks(store, t.Policies, t.Roles); err != nil {
 		return err
@@ -179,6 +171,47 @@ func (a *ACL) TokenSet(args *structs.ACLTokenSetRequest, reply *structs.ACLToken
 		return fmt.Errorf("acl: token not found after writing it: %v", err)
 	}
 	*reply = *withLinkNames(a.srv.fsm.State(), stored)
+	return nil
+}
+
+// newTokenIDs fills in a new token's AccessorID and SecretID: each the
+// caller's if given, once checked, or a fresh UUID.
+func newTokenIDs(store *state.Store, t *structs.ACLToken) error {
+	err := newTokenID("AccessorID", &t.AccessorID, func(id string) (bool, error) {
+		_, tok, err := store.ACLTokenByAccessor(nil, id)
+		return tok != nil, err
+	})
+	if err != nil {
+		return err
+	}
+	return newTokenID("SecretID", &t.SecretID, func(id string) (bool, error) {
+		_, tok, err := store.ACLTokenBySecret(nil, id)
+		return tok != nil, err
+	})
+}
+
+// newTokenID sets *id to a fresh UUID when it is empty, and otherwise
+// checks the caller's, as Consul does: a UUID, outside the prefix
+// reserved for built-in tokens, that no token uses.
+func newTokenID(name string, id *string, inUse func(string) (bool, error)) error {
+	if *id == "" {
+		v, err := uuid.GenerateUUID()
+		*id = v
+		return err
+	}
+	if strings.HasPrefix(*id, acl.ReservedIDPrefix) {
+		return fmt.Errorf("%w: Invalid Token: %s - UUIDs with the prefix %q are reserved", structs.ErrBadRequest, name, acl.ReservedIDPrefix)
+	}
+	if _, err := uuid.ParseUUID(*id); err != nil {
+		return fmt.Errorf("%w: Invalid Token: %s - not a valid UUID", structs.ErrBadRequest, name)
+	}
+	used, err := inUse(*id)
+	if err != nil {
+		return err
+	}
+	if used {
+		return fmt.Errorf("%w: Invalid Token: %s is already in use", structs.ErrBadRequest, name)
+	}
 	return nil
 }
 

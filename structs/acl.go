@@ -97,6 +97,11 @@ const (
 type ACLTokenSetRequest struct {
 	Datacenter string
 	ACLToken   ACLToken
+	// Create asks for a new token (PUT /v1/acl/token), with the caller's
+	// AccessorID and SecretID if it gives them; otherwise the token with
+	// ACLToken.AccessorID is updated (PUT /v1/acl/token/<accessor>). As in
+	// Consul.
+	Create bool
 	WriteRequest
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/consulcompat/consul/agent/config"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -76,5 +77,20 @@ func TestACLTokenCreateAndUpdateIDs(t *testing.T) {
 	}
 	if _, _, err := acl.TokenUpdate(&api.ACLToken{AccessorID: accessor, Description: "renamed"}, nil); err != nil {
 		t.Fatalf("update of the seeded token: %v", err)
+	}
+}
+
+// TestACLTokenSelfWithoutATokenIsTheDefaultToken: a request without a
+// token acts as acl.tokens.default, so reading "self" without one shows
+// that token, as in Consul, not the anonymous token.
+func TestACLTokenSelfWithoutATokenIsTheDefaultToken(t *testing.T) {
+	const defaultSecret = "eeeeeeee-1111-4222-8333-444444444444"
+	a, root := testAgent(t, withACLs(), withConfig(func(c *config.Config) { c.ACL.Tokens.Default = defaultSecret }))
+	if _, _, err := root.ACL().TokenCreate(&api.ACLToken{SecretID: defaultSecret, Description: "the default"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := doHTTP(t, "GET", "http://"+a.HTTPAddr()+"/v1/acl/token/self", "", nil)
+	if res.status != 200 || !strings.Contains(string(res.body), `"Description":"the default"`) {
+		t.Fatalf("token/self without a token: %d %s", res.status, res.body)
 	}
 }

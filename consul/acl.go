@@ -55,12 +55,7 @@ func (s *Server) ResolveToken(secret string) (acl.Authorizer, error) {
 	if !s.config.ACLsEnabled {
 		return acl.ManageAll(), nil
 	}
-	if secret == "" {
-		secret = s.config.ACLDefaultToken
-	}
-	if secret == "" {
-		secret = anonymousSecret
-	}
+	secret = s.requestSecret(secret)
 	store := s.fsm.State()
 	version := store.ACLIndex()
 	if a, ok := s.aclCache.get(store, version, secret); ok {
@@ -72,6 +67,12 @@ func (s *Server) ResolveToken(secret string) (acl.Authorizer, error) {
 	}
 	s.aclCache.put(store, version, secret, a)
 	return a, nil
+}
+
+// requestSecret is the secret a request acts with: its own, else the
+// default token's (acl.tokens.default), else the anonymous token's.
+func (s *Server) requestSecret(secret string) string {
+	return firstNonEmpty(secret, s.config.ACLDefaultToken, anonymousSecret)
 }
 
 // buildAuthorizer gathers the policies a token holds, directly and

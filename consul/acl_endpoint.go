@@ -243,11 +243,14 @@ func resolveLinks(store *state.Store, policies []structs.ACLTokenPolicyLink, rol
 	return nil
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// firstNonEmpty is the first of its strings that is not empty, or "".
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
 	}
-	return b
+	return ""
 }
 
 // withLinkNames returns a copy of t whose links carry the current names
@@ -294,7 +297,7 @@ func (a *ACL) TokenRead(args *structs.ACLGetRequest, reply *structs.ACLTokenResp
 			var t *structs.ACLToken
 			var err error
 			if args.Self {
-				idx, t, err = st.ACLTokenBySecret(ws, firstNonEmpty(args.Token, anonymousSecret))
+				idx, t, err = st.ACLTokenBySecret(ws, a.srv.requestSecret(args.Token))
 			} else {
 				idx, t, err = st.ACLTokenByAccessor(ws, args.ID)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -382,7 +383,7 @@ func TestRestartAfterUserRestoreIsSilent(t *testing.T) {
 			// Just after the restart, Raft may refuse a snapshot until
 			// the configuration it recovered counts as applied ("wait
 			// until the configuration entry at 34 has been applied").
-			waitFor(t, 10*time.Second, func() error { return s.raft.Snapshot().Error() })
+			testutil.Retry(t, 10*time.Second, "Raft takes a snapshot", func() error { return s.raft.Snapshot().Error() })
 			kvPut(t, s, "k/after-compaction", "kept")
 		}
 		if err := s.Shutdown(); err != nil {

@@ -1,0 +1,8 @@
+// Package testutil is the test support that every package's tests share:
+// a retry for conditions that become true eventually, and a check that a
+// test leaves no goroutine behind.
+//
+// It imports nothing of this module, so that the in-package tests of any
+// package, consul's and agent's included, can use it without an import
+// cycle.
+package testutil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -251,7 +252,7 @@ func TestHTTPConnLimitAndTimeouts(t *testing.T) {
 
 	// The slots are free again, whoever closed the connections.
 	for round := 0; round < 2; round++ {
-		eventually(t, 5*time.Second, func() error {
+		testutil.Retry(t, 5*time.Second, "the flood's HTTP connections are closed", func() error {
 			if n := connsFrom(t, a.pid(), a.httpPort, floodIP); n != 0 {
 				return fmt.Errorf("round %d: %d connections from %v still open", round, n, floodIP)
 			}
@@ -327,7 +328,7 @@ func TestRPCConnLimitAndHandshakeTimeout(t *testing.T) {
 	if n := connsFrom(t, a.pid(), a.serverPort, floodIP); n != limit {
 		t.Fatalf("the server holds %d connections from %v, want its limit %d", n, floodIP, limit)
 	}
-	eventually(t, 2*time.Second, func() error {
+	testutil.Retry(t, 2*time.Second, "one log line about the refused connections", func() error {
 		if n := strings.Count(a.log.String(), "refusing connections past limits.rpc_max_conns_per_client"); n != 1 {
 			return fmt.Errorf("%d log lines about 20 refused connections, want 1:\n%s", n, a.log.String())
 		}
@@ -346,7 +347,7 @@ func TestRPCConnLimitAndHandshakeTimeout(t *testing.T) {
 	for _, c := range held {
 		c.Close()
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Retry(t, 5*time.Second, "the flood's RPC connections are closed", func() error {
 		if n := connsFrom(t, a.pid(), a.serverPort, floodIP); n != 0 {
 			return fmt.Errorf("%d connections from %v still open", n, floodIP)
 		}

@@ -16,25 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
-
-// eventually calls cond every 100 ms until it returns nil, and fails the
-// test with cond's last error if timeout passes first.
-func eventually(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // consistent asks for a read the leader confirms it is current.
 var consistent = &api.QueryOptions{RequireConsistent: true}
@@ -336,7 +320,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	t.Cleanup(func() { e.halt(); wg.Wait() })
 
 	// The lock changes hands.
-	eventually(t, 30*time.Second, func() error {
+	testutil.Retry(t, 30*time.Second, "the lock changes hands", func() error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		who := map[int]bool{}
@@ -358,7 +342,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	}
 	e.policy.Store(int32(k))
 	var deadSession string
-	eventually(t, 30*time.Second, func() error {
+	testutil.Retry(t, 30*time.Second, "the leader's contender holds the lock", func() error {
 		if deadSession = e.holder(k); deadSession == "" {
 			return fmt.Errorf("contender %d on the leader %s does not hold the lock", k, leader.name)
 		}
@@ -376,7 +360,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	// invalidates the session; the dead contender learns it lost the lock
 	// when its monitor gives up on its agent.
 	sc := survivors[0].proc.client()
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "the dead node's serfHealth is critical", func() error {
 		checks, _, err := sc.Health().Node(leader.name, consistent)
 		if err != nil {
 			return err
@@ -391,7 +375,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	t.Logf("serfHealth of %s critical after %v", leader.name, since())
 	// Well before the session's TTL (10 s, invalidated after twice that
 	// with no renewal) could have ended it instead.
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the dead holder's session is invalidated", func() error {
 		s, _, err := sc.Session().Info(deadSession, consistent)
 		if err != nil || s != nil {
 			return fmt.Errorf("session %s of the dead holder: %+v %v", deadSession, s, err)
@@ -399,7 +383,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 		return nil
 	})
 	t.Logf("dead holder's session invalidated after %v", since())
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "the dead contender learns it lost the lock", func() error {
 		if s := e.holder(k); s != "" {
 			return fmt.Errorf("contender %d still believes it holds the lock", k)
 		}
@@ -408,7 +392,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 
 	// A contender on a survivor holds the lock, and both survivors say so.
 	var newHolder string
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "a contender on a survivor holds the lock", func() error {
 		newHolder = ""
 		for _, n := range survivors {
 			for _, q := range []*api.QueryOptions{consistent, {AllowStale: true}} {
@@ -449,7 +433,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the new holder confirms its tenure", func() error {
 		if n := count(); n < 5 {
 			return fmt.Errorf("%d confirmations by the new holder", n)
 		}
@@ -590,7 +574,7 @@ func TestSemaphoreLimitTwoFiveContenders(t *testing.T) {
 	if err := s.Destroy(); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the destroyed semaphore leaves nothing", func() error {
 		pairs, _, err := a.client().KV().List(prefix, consistent)
 		if err != nil || len(pairs) > 0 {
 			return fmt.Errorf("left under %s: %d keys, %v", prefix, len(pairs), err)
@@ -697,7 +681,7 @@ func TestConsulLockCLI(t *testing.T) {
 	child := fmt.Sprintf(`test "$CONSUL_LOCK_HELD" = true || exit 3; %s kv get -detailed app/job/.lock > %s; `,
 		consulBin, file("held")) + waitScript(file("started"), file("release"))
 	first := startLockCLI(t, a, "app/job", child)
-	eventually(t, 20*time.Second, func() error { return fileExists(file("started")) })
+	testutil.Retry(t, 20*time.Second, "the first lock's child runs", func() error { return fileExists(file("started")) })
 	held, err := os.ReadFile(file("held"))
 	if err != nil {
 		t.Fatal(err)
@@ -734,7 +718,7 @@ func TestConsulLockCLI(t *testing.T) {
 	// With -n=2, two children run at once, and a third waits.
 	one := startLockCLI(t, a, "-n=2", "app/pool", waitScript(file("one"), file("release-pool")))
 	two := startLockCLI(t, a, "-n=2", "app/pool", waitScript(file("two"), file("release-pool")))
-	eventually(t, 20*time.Second, func() error { return errors.Join(fileExists(file("one")), fileExists(file("two"))) })
+	testutil.Retry(t, 20*time.Second, "both holders' children run", func() error { return errors.Join(fileExists(file("one")), fileExists(file("two"))) })
 	out, code = a.runCLI("lock", "-n=2", "-timeout=1s", "app/pool", "touch "+file("three"))
 	if code != 1 || fileExists(file("three")) == nil {
 		t.Fatalf("third holder of a 2-semaphore: exit %d: %s", code, out)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
@@ -79,7 +80,7 @@ func snapshottedDataDir(t *testing.T, trailing int) (string, map[string]string) 
 		}
 		// A snapshot of this round, newer than the last one's writes.
 		prev := written
-		eventually(t, 10*time.Second, func() error {
+		testutil.Retry(t, 10*time.Second, "a snapshot of the round", func() error {
 			if s := raftSnapshots(t, dir); len(s) == 0 || s[0].index <= prev {
 				return errors.New("no snapshot of the last writes yet")
 			}
@@ -381,7 +382,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 		}
 		return dirs[0], info.Size()
 	}
-	eventually(t, 20*time.Second, func() error {
+	testutil.Retry(t, 20*time.Second, "a partial snapshot of 8 MiB", func() error {
 		if _, size := partial(); size < 8<<20 {
 			return fmt.Errorf("partial snapshot of %d bytes", size)
 		}

@@ -1,13 +1,11 @@
 package consul
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -97,27 +95,9 @@ func remove(t *testing.T, path string) {
 	}
 }
 
-// logBuffer collects a logger's output from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // checkFixture runs the check on f and returns its error and warnings.
 func checkFixture(f *raftFixture) (error, string) {
-	var logs logBuffer
+	var logs testutil.Buffer
 	err := checkRaftState(f.dir, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}))
 	return err, logs.String()
 }
@@ -346,7 +326,7 @@ func TestRemovePartialSnapshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var logs logBuffer
+	var logs testutil.Buffer
 	if err := removePartialSnapshots(dir, hclog.New(&hclog.LoggerOptions{Output: &logs})); err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +372,7 @@ func TestRestartAfterUserRestoreIsSilent(t *testing.T) {
 		c2 := testConfig(t)
 		c2.DataDir = c.DataDir
 		c2.RaftConfig.TrailingLogs = 5
-		var logs logBuffer
+		var logs testutil.Buffer
 		s2, err := NewServer(c2, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}))
 		if err != nil {
 			t.Fatal(err)

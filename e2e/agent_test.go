@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"os"
@@ -9,11 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -23,7 +22,7 @@ type agentProc struct {
 	cmd      *exec.Cmd
 	httpAddr string
 	dataDir  string
-	log      *syncBuffer
+	log      *testutil.Buffer
 	exited   chan struct{}
 	// transport is shared by every client of the agent, so that polling
 	// reuses connections: each client with a pool of its own would leave
@@ -127,7 +126,7 @@ func spawn(t *testing.T, args []string, httpPort int, dataDir string) *agentProc
 // (in a namespace of its own, say).
 func spawnCmd(t *testing.T, cmd *exec.Cmd, httpPort int, dataDir string) *agentProc {
 	t.Helper()
-	a := &agentProc{t: t, cmd: cmd, dataDir: dataDir, log: new(syncBuffer),
+	a := &agentProc{t: t, cmd: cmd, dataDir: dataDir, log: new(testutil.Buffer),
 		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{}), transport: api.DefaultConfig().Transport}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {
@@ -231,23 +230,4 @@ func dirFiles(t *testing.T, dir string) []string {
 		return nil
 	})
 	return files
-}
-
-// syncBuffer collects a process's output; the test may read it while the
-// process still writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

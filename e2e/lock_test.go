@@ -619,7 +619,7 @@ func checkHolders(c *api.Client, prefix, name string, limit int, problem func(st
 // lockCLI is a `consul lock` process running in the background.
 type lockCLI struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testutil.Buffer
 	exited chan struct{}
 }
 
@@ -629,7 +629,7 @@ type lockCLI struct {
 func startLockCLI(t *testing.T, a *agentProc, args ...string) *lockCLI {
 	t.Helper()
 	l := &lockCLI{cmd: exec.Command(consulBin, append([]string{"lock", "-http-addr=" + a.httpAddr}, args...)...),
-		out: new(syncBuffer), exited: make(chan struct{})}
+		out: new(testutil.Buffer), exited: make(chan struct{})}
 	l.cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
 	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
 	l.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

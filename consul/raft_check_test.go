@@ -75,19 +75,6 @@ func (f *raftFixture) snapshot(index uint64, size int) string {
 	return filepath.Join(f.dir, snapshotsDirName, sink.ID())
 }
 
-// corrupt flips a byte of a file.
-func corrupt(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func remove(t *testing.T, path string) {
 	t.Helper()
 	if err := os.RemoveAll(path); err != nil {
@@ -146,7 +133,7 @@ func TestCheckRaftState(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{name: "newest state.bin damaged, log whole", build: fallBack(func(snap string) { corrupt(t, filepath.Join(snap, "state.bin")) }), warn: []string{"a snapshot cannot be used", "index=40", `error="state.bin: CRC mismatch"`,
+		{name: "newest state.bin damaged, log whole", build: fallBack(func(snap string) { testutil.FlipByte(t, filepath.Join(snap, "state.bin")) }), warn: []string{"a snapshot cannot be used", "index=40", `error="state.bin: CRC mismatch"`,
 			"starting from an older snapshot", "index=20", "rebuilt_from_log=21-60"}},
 		{name: "newest meta.json missing, log whole", build: fallBack(func(snap string) { remove(t, filepath.Join(snap, "meta.json")) }), warn: []string{"index=40", "meta.json: no such file or directory", "rebuilt_from_log=21-60"}},
 		{name: "newest meta.json garbage, log whole", build: fallBack(func(snap string) {
@@ -159,7 +146,7 @@ func TestCheckRaftState(t *testing.T) {
 		}, warn: []string{"index=40", "starting from an empty state", "rebuilt_from_log=1-60"}},
 		{name: "newest damaged, log compacted past the older", build: func(f *raftFixture) {
 			f.snapshot(20, 100)
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(31, 60, 10)
 		}, err: []string{"starting would lose the writes at indexes 21-30", "-40-", "(index 40) cannot be used (state.bin: CRC mismatch)",
 			"the newest usable snapshot", "ends at index 20", "raft.db does not hold those log entries", "restore the data dir from a backup"}},
@@ -170,18 +157,18 @@ func TestCheckRaftState(t *testing.T) {
 		{name: "no snapshot, log not from 1", build: func(f *raftFixture) { f.log(31, 60, 10) },
 			err: []string{"lose the writes at indexes 1-30", "there is no snapshot"}},
 		{name: "only snapshot damaged, log compacted", build: func(f *raftFixture) {
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(31, 60, 10)
 		}, err: []string{"lose the writes at indexes 1-30", "no snapshot can be used"}},
 		{name: "only snapshot damaged, log whole from 1", build: func(f *raftFixture) {
 			// Raft would refuse with "failed to load any existing snapshots".
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(1, 60, 10)
 		}, err: []string{"no snapshot in", "can be used", "state.bin: CRC mismatch", "holds the whole log, indexes 1-60", "move those snapshot directories out"}},
 		{name: "restored snapshot damaged, no write since", build: func(f *raftFixture) {
 			f.snapshot(20, 100)
 			f.log(1, 50, 10)
-			corrupt(t, filepath.Join(f.snapshot(51, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(51, 100), "state.bin"))
 		}, err: []string{"lose the writes at index 51:", "(index 51) cannot be used"}},
 		{name: "hole in the log after the snapshot", build: func(f *raftFixture) {
 			f.snapshot(20, 100)

@@ -129,19 +129,6 @@ func copyDataDir(t *testing.T, dir string) string {
 	return dst
 }
 
-// flipByte damages a file in its middle.
-func flipByte(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // checkLatest checks that the agent serves each key with its latest value.
 func checkLatest(t *testing.T, c *api.Client, want map[string]string) {
 	t.Helper()
@@ -206,7 +193,7 @@ func TestRaftRestartFallsBackToAnOlderSnapshot(t *testing.T) {
 		t.Fatalf("log compacted to %d", first)
 	}
 	for name, damage := range map[string]func(snap string){
-		"state.bin damaged": func(snap string) { flipByte(t, filepath.Join(snap, "state.bin")) },
+		"state.bin damaged": func(snap string) { testutil.FlipByte(t, filepath.Join(snap, "state.bin")) },
 		"meta.json missing": func(snap string) { os.Remove(filepath.Join(snap, "meta.json")) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -256,7 +243,7 @@ func TestRaftRestartRefusesDamage(t *testing.T) {
 		damage func(d string)
 		want   []string
 	}{
-		{"newest snapshot damaged", func(d string) { flipByte(t, filepath.Join(raftSnapshots(t, d)[0].path, "state.bin")) },
+		{"newest snapshot damaged", func(d string) { testutil.FlipByte(t, filepath.Join(raftSnapshots(t, d)[0].path, "state.bin")) },
 			[]string{"starting would lose the writes at indexes " + strconv.FormatUint(snaps[1].index+1, 10) + "-",
 				"(state.bin: CRC mismatch)", "raft.db does not hold those log entries"}},
 		{"every snapshot deleted", func(d string) {

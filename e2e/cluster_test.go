@@ -79,7 +79,7 @@ func agreedLeader(nodes []*clusterNode) (*clusterNode, error) {
 	var addr string
 	for _, n := range nodes {
 		select {
-		case <-n.proc.exited:
+		case <-n.proc.Exited():
 			continue
 		default:
 		}
@@ -193,7 +193,7 @@ func TestClusterLeaderKilled(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	killedAt := time.Now()
-	leader.proc.kill()
+	leader.proc.Kill()
 	newLeader := waitForOneLeader(t, survivors)
 	if newLeader == leader {
 		t.Fatal("the killed node is still reported leader")
@@ -250,7 +250,7 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 	}
 
 	down := followers[1]
-	down.proc.stop()
+	down.proc.Stop()
 	for i := 0; i < 100; i++ {
 		if _, err := lc.KV().Put(&api.KVPair{Key: fmt.Sprintf("snap/%03d", i), Value: []byte("overwritten")}, nil); err != nil {
 			t.Fatal(err)
@@ -290,7 +290,7 @@ func TestSaveThroughFollowerBreaksWhenLeaderKilled(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(follower.proc.url("/v1/snapshot"))
+	resp, err := http.Get(follower.proc.URL("/v1/snapshot"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestSaveThroughFollowerBreaksWhenLeaderKilled(t *testing.T) {
 			t.Fatalf("save failed before the leader was killed: %v", err)
 		}
 	}
-	leader.proc.kill()
+	leader.proc.Kill()
 	n, err := io.Copy(io.Discard, resp.Body)
 	got += n
 	if err == nil {

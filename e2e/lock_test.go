@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/agentproc"
 	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
@@ -350,7 +349,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	})
 
 	killedAt := time.Now()
-	leader.proc.kill()
+	leader.proc.Kill()
 	e.policy.Store(everyone)
 	survivors := followersOf(nodes, leader)
 	deadline := killedAt.Add(60 * time.Second)
@@ -618,44 +617,29 @@ func checkHolders(c *api.Client, prefix, name string, limit int, problem func(st
 
 // lockCLI is a `consul lock` process running in the background.
 type lockCLI struct {
-	cmd    *exec.Cmd
-	out    *testutil.Buffer
-	exited chan struct{}
+	*agentproc.Process
 }
 
-// startLockCLI starts `consul lock -http-addr=<a> args...`. The process
-// gets its own process group, so that the test's cleanup can kill it
-// with its child.
+// startLockCLI starts `consul lock -http-addr=<a> args...`, killed with
+// its child when the test ends.
 func startLockCLI(t *testing.T, a *agentProc, args ...string) *lockCLI {
 	t.Helper()
-	l := &lockCLI{cmd: exec.Command(consulBin, append([]string{"lock", "-http-addr=" + a.httpAddr}, args...)...),
-		out: new(testutil.Buffer), exited: make(chan struct{})}
-	l.cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
-	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
-	l.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := l.cmd.Start(); err != nil {
+	p, err := agentproc.StartProcess(a.cli(append([]string{"lock", "-http-addr=" + a.HTTPAddr}, args...)...))
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { l.cmd.Wait(); close(l.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-l.exited:
-		default:
-			syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
-			<-l.exited
-		}
-	})
-	return l
+	t.Cleanup(p.Kill)
+	return &lockCLI{p}
 }
 
 // wait waits for the process to exit and returns its exit code.
 func (l *lockCLI) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case <-l.exited:
-		return l.cmd.ProcessState.ExitCode()
+	case <-l.Exited():
+		return l.State().ExitCode()
 	case <-time.After(30 * time.Second):
-		t.Fatalf("consul lock did not exit:\n%s", l.out.String())
+		t.Fatalf("consul lock did not exit:\n%s", l.Output())
 		return -1
 	}
 }
@@ -696,7 +680,7 @@ func TestConsulLockCLI(t *testing.T) {
 
 	// A second one gives up after its timeout.
 	start := time.Now()
-	out, code := a.runCLI("lock", "-http-addr="+a.httpAddr, "-timeout=1s", "app/job", "touch "+file("second"))
+	out, code := a.runCLI("lock", "-http-addr="+a.HTTPAddr, "-timeout=1s", "app/job", "touch "+file("second"))
 	if code != 1 || !strings.Contains(out, "Shutdown triggered or timeout during lock acquisition") || fileExists(file("second")) == nil {
 		t.Fatalf("second lock: exit %d: %s", code, out)
 	}
@@ -708,7 +692,7 @@ func TestConsulLockCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code := first.wait(t); code != 0 {
-		t.Fatalf("first lock: exit %d:\n%s", code, first.out.String())
+		t.Fatalf("first lock: exit %d:\n%s", code, first.Output())
 	}
 	if p, _, err := c.KV().Get("app/job/.lock", consistent); err != nil || p != nil {
 		t.Fatalf("lock key left after the lock ended: %+v %v", p, err)
@@ -728,7 +712,7 @@ func TestConsulLockCLI(t *testing.T) {
 	}
 	for _, l := range []*lockCLI{one, two} {
 		if code := l.wait(t); code != 0 {
-			t.Fatalf("-n=2 lock: exit %d:\n%s", code, l.out.String())
+			t.Fatalf("-n=2 lock: exit %d:\n%s", code, l.Output())
 		}
 	}
 	// The last one out deletes the semaphore's .lock; the one that timed

@@ -92,7 +92,7 @@ func snapshottedDataDir(t *testing.T, trailing int) (string, map[string]string) 
 		}
 		written = meta.LastIndex
 	}
-	if code := a.stop(); code != 0 {
+	if code := a.Stop(); code != 0 {
 		t.Fatalf("exit %d on SIGTERM", code)
 	}
 	if n := len(raftSnapshots(t, dir)); n != 2 {
@@ -156,12 +156,12 @@ func refusedStart(t *testing.T, dataDir string, want ...string) {
 	t.Helper()
 	a := spawnAgent(t, dataDir)
 	select {
-	case <-a.exited:
+	case <-a.Exited():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("still running after 10s:\n%s", a.log)
+		t.Fatalf("still running after 10s:\n%s", a.Output())
 	}
-	out := a.log.String()
-	if code := a.cmd.ProcessState.ExitCode(); code != 1 {
+	out := a.Output()
+	if code := a.State().ExitCode(); code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
@@ -202,7 +202,7 @@ func TestRaftRestartFallsBackToAnOlderSnapshot(t *testing.T) {
 			damage(snaps[0].path)
 			a := startAgent(t, d)
 			checkLatest(t, a.client(), want)
-			out := a.log.String()
+			out := a.Output()
 			for _, w := range []string{"[WARN]", "a snapshot cannot be used; starting without it", snaps[0].path,
 				"starting from an older snapshot: raft.db holds every log entry after it, so nothing is lost", snaps[1].path,
 				fmt.Sprintf("rebuilt_from_log=%d-", snaps[1].index+1)} {
@@ -328,7 +328,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 		}
 	}
 	archive, _ := saveArchive(t, src.client())
-	src.stop()
+	src.Stop()
 	if len(archive) < 32<<20 {
 		t.Fatalf("archive of %d bytes", len(archive))
 	}
@@ -347,7 +347,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 	body, upload := io.Pipe()
 	t.Cleanup(func() { upload.Close() })
 	go upload.Write(archive[:len(archive)/2])
-	req, err := http.NewRequest("PUT", a.url("/v1/snapshot"), body)
+	req, err := http.NewRequest("PUT", a.URL("/v1/snapshot"), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 		}
 		return nil
 	})
-	a.kill()
+	a.Kill()
 	upload.CloseWithError(errors.New("agent killed"))
 	<-answered
 	tmp, _ := partial()
@@ -395,7 +395,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Fatalf("partial snapshot still there: %v", err)
 	}
-	out := again.log.String()
+	out := again.Output()
 	for _, w := range []string{"[WARN]", "removed a partial snapshot left by a crash; nothing in it was in use", tmp, fmt.Sprintf("bytes=%d", size)} {
 		if !strings.Contains(out, w) {
 			t.Errorf("log without %q:\n%s", w, out)

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -181,7 +183,7 @@ func TestACLBootstrapOnceAndReset(t *testing.T) {
 	a, _ := testAgent(t, withConfig(func(c *config.Config) { c.ACL.Enabled = true }))
 	c := clientWithToken(t, a, "")
 	var tok *api.ACLToken
-	eventually(t, "the ACL bootstrap succeeds", func() bool {
+	testutil.Until(t, 10*time.Second, "the ACL bootstrap succeeds", func() bool {
 		var err error
 		tok, _, err = c.ACL().Bootstrap()
 		return err == nil
@@ -232,7 +234,7 @@ func TestACLStateRoundTripsToAFreshCluster(t *testing.T) {
 	// the fresh cluster (whose leader then recreates its configured initial
 	// management token, were it missing).
 	c := clientWithToken(t, fresh, secret)
-	eventually(t, "the restored token resolves", func() bool {
+	testutil.Until(t, 10*time.Second, "the restored token resolves", func() bool {
 		self, _, err := c.ACL().TokenReadSelf(nil)
 		return err == nil && self.Description == "kv-read"
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -70,7 +71,7 @@ func TestMembersJoinLeaveWithAPIClient(t *testing.T) {
 	if err := cb.Agent().Join(serfAddr(a), false); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the second server is a voter and sees the first alive", func() bool {
+	testutil.Until(t, 10*time.Second, "the second server is a voter and sees the first alive", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2 && memberStatus(t, cb, "agent-test") == 1
 	})
@@ -95,7 +96,7 @@ func TestMembersJoinLeaveWithAPIClient(t *testing.T) {
 	if err != nil || len(peers) != 1 {
 		t.Fatalf("peers after leave %v %v", peers, err)
 	}
-	eventually(t, "the second server shown as left", func() bool { return memberStatus(t, ca, "second") == 3 })
+	testutil.Until(t, 10*time.Second, "the second server shown as left", func() bool { return memberStatus(t, ca, "second") == 3 })
 	if _, err := ca.KV().Put(&api.KVPair{Key: "k", Value: []byte("v2")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestStartJoin(t *testing.T) {
 	testAgent(t, joining("joiner"), withConfig(func(c *config.Config) {
 		c.StartJoin = []string{deadAddr(t), serfAddr(a)}
 	}))
-	eventually(t, "the joiner is a voter", func() bool {
+	testutil.Until(t, 10*time.Second, "the joiner is a voter", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2
 	})
@@ -163,7 +164,7 @@ func TestRetryJoin(t *testing.T) {
 	testAgent(t, joining("retrier"), withConfig(func(c *config.Config) {
 		c.RetryJoin = []string{deadAddr(t), serfAddr(a)}
 	}))
-	eventually(t, "the retrier is a voter", func() bool {
+	testutil.Until(t, 10*time.Second, "the retrier is a voter", func() bool {
 		peers, err := ca.Status().Peers()
 		return err == nil && len(peers) == 2
 	})
@@ -201,7 +202,7 @@ func TestBootstrapExpectAgents(t *testing.T) {
 		clients = append(clients, c)
 	}
 	for _, c := range clients {
-		eventually(t, "a leader and three voters", func() bool {
+		testutil.Until(t, 10*time.Second, "a leader and three voters", func() bool {
 			leader, err := c.Status().Leader()
 			peers, err2 := c.Status().Peers()
 			return err == nil && err2 == nil && leader != "" && len(peers) == 3

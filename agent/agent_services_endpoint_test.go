@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/consul/api"
 )
@@ -63,7 +64,7 @@ func TestAgentServiceWithTTLCheck(t *testing.T) {
 	}
 
 	// Without a report, the TTL runs out; the catalog hears of it.
-	eventually(t, "TTL expired in the catalog", func() bool {
+	testutil.Until(t, 10*time.Second, "TTL expired in the catalog", func() bool {
 		hc := catalogCheck(t, c, testNode, "service:web-1")
 		return hc != nil && hc.Status == api.HealthCritical && hc.Output == "TTL expired"
 	})
@@ -87,7 +88,7 @@ func TestAgentServiceWithTTLCheck(t *testing.T) {
 	if hc := catalogCheck(t, c, testNode, "service:web-1"); hc.Status != api.HealthWarning || hc.Output != "busy" {
 		t.Fatalf("catalog check after UpdateTTL %+v", hc)
 	}
-	eventually(t, "TTL expired again, with the last output", func() bool {
+	testutil.Until(t, 10*time.Second, "TTL expired again, with the last output", func() bool {
 		hc := catalogCheck(t, c, testNode, "service:web-1")
 		return hc.Status == api.HealthCritical && hc.Output == "TTL expired (last output before timeout follows): busy"
 	})
@@ -122,7 +123,7 @@ func TestAgentHTTPCheckFollowsTheServer(t *testing.T) {
 		}
 		return hc.Status, hc.Output
 	}
-	eventually(t, "HTTP check passing", func() bool { s, _ := status(); return s == api.HealthPassing })
+	testutil.Until(t, 10*time.Second, "HTTP check passing", func() bool { s, _ := status(); return s == api.HealthPassing })
 	_, out := status()
 	if !strings.HasPrefix(out, "HTTP GET "+srv.URL+"/health: 200 OK Output: hello xxx") || len(out) > 4200 {
 		t.Fatalf("output %.120q... (%d bytes)", out, len(out))
@@ -133,14 +134,14 @@ func TestAgentHTTPCheckFollowsTheServer(t *testing.T) {
 	}
 
 	code.Store(http.StatusInternalServerError)
-	eventually(t, "HTTP check critical on 500", func() bool {
+	testutil.Until(t, 10*time.Second, "HTTP check critical on 500", func() bool {
 		s, out := status()
 		return s == api.HealthCritical && strings.Contains(out, "500 Internal Server Error")
 	})
 	code.Store(http.StatusTooManyRequests)
-	eventually(t, "HTTP check warning on 429", func() bool { s, _ := status(); return s == api.HealthWarning })
+	testutil.Until(t, 10*time.Second, "HTTP check warning on 429", func() bool { s, _ := status(); return s == api.HealthWarning })
 	srv.Close()
-	eventually(t, "HTTP check critical when nothing answers", func() bool { s, _ := status(); return s == api.HealthCritical })
+	testutil.Until(t, 10*time.Second, "HTTP check critical when nothing answers", func() bool { s, _ := status(); return s == api.HealthCritical })
 }
 
 func TestAgentTCPCheck(t *testing.T) {
@@ -159,12 +160,12 @@ func TestAgentTCPCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "TCP check passing", func() bool {
+	testutil.Until(t, 10*time.Second, "TCP check passing", func() bool {
 		hc := catalogCheck(t, c, testNode, "db-port")
 		return hc != nil && hc.Status == api.HealthPassing && hc.Output == "TCP connect "+addr+": Success" && hc.Type == "tcp"
 	})
 	ln.Close()
-	eventually(t, "TCP check critical once the listener is gone", func() bool {
+	testutil.Until(t, 10*time.Second, "TCP check critical once the listener is gone", func() bool {
 		hc := catalogCheck(t, c, testNode, "db-port")
 		return hc.Status == api.HealthCritical && strings.Contains(hc.Output, "connection refused")
 	})
@@ -185,7 +186,7 @@ func TestAntiEntropyRepairsTheCatalog(t *testing.T) {
 	if _, err := c.Catalog().Deregister(&api.CatalogDeregistration{Node: testNode, ServiceID: "web-1"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the service is registered again", func() bool {
+	testutil.Until(t, 10*time.Second, "the service is registered again", func() bool {
 		hc := catalogCheck(t, c, testNode, "service:web-1")
 		return catalogHasService(t, c, testNode, "web-1") && hc != nil && hc.Status == api.HealthPassing
 	})
@@ -196,7 +197,7 @@ func TestAntiEntropyRepairsTheCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the service's port is put back", func() bool {
+	testutil.Until(t, 10*time.Second, "the service's port is put back", func() bool {
 		n, _, _ := c.Catalog().Node(testNode, nil)
 		return n != nil && n.Services["web-1"] != nil && n.Services["web-1"].Port == 80
 	})
@@ -209,10 +210,10 @@ func TestAntiEntropyRepairsTheCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the stray service and check are removed", func() bool {
+	testutil.Until(t, 10*time.Second, "the stray service and check are removed", func() bool {
 		return !catalogHasService(t, c, testNode, "stray") && catalogCheck(t, c, testNode, "stray-check") == nil
 	})
-	eventually(t, "the leader's serfHealth and consul service are there", func() bool {
+	testutil.Until(t, 10*time.Second, "the leader's serfHealth and consul service are there", func() bool {
 		return catalogHasService(t, c, testNode, "consul") && catalogCheck(t, c, testNode, "serfHealth") != nil
 	})
 	time.Sleep(500 * time.Millisecond) // a few more syncs
@@ -321,7 +322,7 @@ func TestDeregisterCriticalServiceAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the critical service is deregistered", func() bool {
+	testutil.Until(t, 10*time.Second, "the critical service is deregistered", func() bool {
 		services, err := c.Agent().Services()
 		return err == nil && services["flaky"] == nil && !catalogHasService(t, c, testNode, "flaky")
 	})
@@ -349,7 +350,7 @@ func TestAgentServicesFromConfig(t *testing.T) {
 	if checks["disk"] == nil || checks["disk"].Status != api.HealthWarning || checks["redis-mem"].ServiceName != "redis" {
 		t.Fatalf("checks %v", keys(checks))
 	}
-	eventually(t, "config services and checks in the catalog", func() bool {
+	testutil.Until(t, 10*time.Second, "config services and checks in the catalog", func() bool {
 		disk, mem := catalogCheck(t, c, testNode, "disk"), catalogCheck(t, c, testNode, "redis-mem")
 		return catalogHasService(t, c, testNode, "redis-1") && disk != nil && disk.Status == api.HealthWarning &&
 			mem != nil && mem.ServiceID == "redis-1"
@@ -472,7 +473,7 @@ func TestAgentServicesACL(t *testing.T) {
 		t.Fatalf("checks the root token sees: %v", keys(all))
 	}
 	// The agent token syncs them.
-	eventually(t, "services synced with the agent token", func() bool {
+	testutil.Until(t, 10*time.Second, "services synced with the agent token", func() bool {
 		return catalogHasService(t, root, testNode, "web") && catalogHasService(t, root, testNode, "db")
 	})
 }
@@ -490,7 +491,7 @@ func TestAgentShutdownStopsEveryCheck(t *testing.T) {
 			{TTL: time.Minute}, {HTTP: srv.URL, Interval: time.Second}, {TCP: ln.Addr().String(), Interval: time.Second},
 		}}}
 	}))
-	eventually(t, "checks running and synced", func() bool {
+	testutil.Until(t, 10*time.Second, "checks running and synced", func() bool {
 		hc := catalogCheck(t, c, testNode, "service:s:2")
 		return hc != nil && hc.Status == api.HealthPassing
 	})
@@ -535,7 +536,7 @@ func TestAgentReRegistrationAndTagOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the agent takes the catalog's tags", func() bool {
+	testutil.Until(t, 10*time.Second, "the agent takes the catalog's tags", func() bool {
 		s, _, err := c.Agent().Service("web-1", nil)
 		return err == nil && reflect.DeepEqual(s.Tags, []string{"b"})
 	})

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
-	"go.uber.org/goleak"
 )
 
 // rootSecret is the initial management token of an agent started
@@ -90,7 +90,7 @@ func newAgentSetup(t *testing.T, opts []agentOption) *agentSetup {
 		o(s)
 	}
 	if s.checkLeaks {
-		checkAgentLeaks(t)
+		testutil.CheckLeaks(t)
 	}
 	return s
 }
@@ -116,13 +116,13 @@ func testAgent(t *testing.T, opts ...agentOption) (*Agent, *api.Client) {
 	})
 	client := clientWithToken(t, a, s.token)
 	if s.waitLeader {
-		eventually(t, "the agent leads", func() bool {
+		testutil.Until(t, 10*time.Second, "the agent leads", func() bool {
 			leader, err := client.Status().Leader()
 			return err == nil && leader != ""
 		})
 	}
 	if s.token != "" {
-		eventually(t, "the agent resolves the client's token", func() bool {
+		testutil.Until(t, 10*time.Second, "the agent resolves the client's token", func() bool {
 			_, _, err := client.ACL().TokenReadSelf(nil)
 			return err == nil
 		})
@@ -160,30 +160,4 @@ func clientWithToken(t *testing.T, a *Agent, secret string) *api.Client {
 // testLogger discards what an agent logs below errors.
 func testLogger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: io.Discard})
-}
-
-// checkAgentLeaks fails the test if goroutines that were not there when
-// it started are still there after its cleanups ran (the agent's
-// Shutdown among them). Call it before starting anything, so that it
-// runs last. It waits a while: memberlist's Shutdown does not wait for a
-// probe in flight.
-func checkAgentLeaks(t *testing.T) {
-	t.Helper()
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() {
-		var leaked error
-		// eventually ends this cleanup if goroutines are left; the
-		// deferred log says which.
-		defer func() {
-			if leaked != nil {
-				t.Log(leaked)
-			}
-		}()
-		eventually(t, "the agent's goroutines end", func() bool {
-			// A Raft future pending when Raft shuts down may never be
-			// answered; the goroutine waiting on it is Raft's (raftWait).
-			leaked = goleak.Find(before, goleak.IgnoreAnyFunction("github.com/consulcompat/consul/consul.(*Server).raftWait.func1"))
-			return leaked == nil
-		})
-	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -15,7 +16,7 @@ import (
 func createSession(t *testing.T, c *api.Client, se *api.SessionEntry) string {
 	t.Helper()
 	var id string
-	eventually(t, "a session is created", func() bool {
+	testutil.Until(t, 10*time.Second, "a session is created", func() bool {
 		var err error
 		id, _, err = c.Session().Create(se, nil)
 		return err == nil
@@ -215,7 +216,7 @@ func TestSessionInvalidation(t *testing.T) {
 	if ok, _, err := kv.Acquire(&api.KVPair{Key: "held/release", Session: next}, nil); err != nil || ok {
 		t.Fatalf("acquire during the lock delay = %v, %v; want false", ok, err)
 	}
-	eventually(t, "the lock is acquired after the lock delay", func() bool {
+	testutil.Until(t, 10*time.Second, "the lock is acquired after the lock delay", func() bool {
 		ok, _, err := kv.Acquire(&api.KVPair{Key: "held/release", Session: next}, nil)
 		return err == nil && ok
 	})
@@ -290,7 +291,7 @@ func TestSessionTTLExpiry(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	eventually(t, "the unrenewed session lapses", func() bool {
+	testutil.Until(t, 10*time.Second, "the unrenewed session lapses", func() bool {
 		if _, _, err := c.Session().Renew(renewed, nil); err != nil {
 			t.Fatal(err)
 		}

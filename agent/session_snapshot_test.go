@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -73,7 +74,7 @@ func TestSessionsAndLocksSurviveRestoreWithFreshTTL(t *testing.T) {
 	if se, _, err := c.Session().Info(sid, nil); err != nil || se == nil {
 		t.Fatalf("the session expired %v after the restore: its TTL was not counted afresh (%v)", time.Since(restoredAt), err)
 	}
-	eventually(t, "the restored session expires", func() bool {
+	testutil.Until(t, 10*time.Second, "the restored session expires", func() bool {
 		got, exists := holder(t, c, "lock/a")
 		return exists && got == ""
 	})
@@ -111,7 +112,7 @@ func TestRestoreIntoFreshClusterInvalidatesStrangersSessions(t *testing.T) {
 	if err := fresh.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "only the external session is left", func() bool {
+	testutil.Until(t, 10*time.Second, "only the external session is left", func() bool {
 		list, _, err := fresh.Session().List(nil)
 		return err == nil && len(list) == 1 && list[0].ID == ext
 	})

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/consul/api"
@@ -52,9 +54,9 @@ func TestSaveDuringWritesIsExactlyTheStateAtItsIndex(t *testing.T) {
 		}(w)
 	}
 	// Let the writers get going, then save in their midst.
-	eventually(t, "writes acked to a fifth of the keys", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= writers*20 })
+	testutil.Until(t, 10*time.Second, "writes acked to a fifth of the keys", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= writers*20 })
 	archive := saveSnapshot(t, c)
-	eventually(t, "writes acked to every key", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) == writers*50 })
+	testutil.Until(t, 10*time.Second, "writes acked to every key", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) == writers*50 })
 	close(stop)
 	wg.Wait()
 

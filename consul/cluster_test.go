@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
@@ -72,7 +73,7 @@ func TestClusterForwardsWritesAndReads(t *testing.T) {
 			if e := kvGet(t, s, fmt.Sprintf("via/%d", i)); e == nil || string(e.Value) != fmt.Sprint(i) {
 				t.Fatalf("%s: via/%d = %+v", s.config.NodeName, i, e)
 			}
-			waitFor(t, 15*time.Second, hasValue(s, fmt.Sprintf("via/%d", i), fmt.Sprint(i)))
+			testutil.Retry(t, 15*time.Second, "the write reaches every server", hasValue(s, fmt.Sprintf("via/%d", i), fmt.Sprint(i)))
 		}
 	}
 	var out structs.IndexedDirEntries
@@ -127,11 +128,11 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []*Server{leader, follower} {
-		waitFor(t, 15*time.Second, hasValue(s, "k/7", "before"))
+		testutil.Retry(t, 15*time.Second, "the write reaches the live servers", hasValue(s, "k/7", "before"))
 	}
 	back := c.start(down)
-	waitFor(t, 15*time.Second, hasValue(back, "k/7", "before"))
-	waitFor(t, 15*time.Second, hasValue(back, "k/49", "before"))
+	testutil.Retry(t, 15*time.Second, "the restarted server catches up", hasValue(back, "k/7", "before"))
+	testutil.Retry(t, 15*time.Second, "the restarted server catches up", hasValue(back, "k/49", "before"))
 }
 
 func TestClusterSurvivesLeaderLoss(t *testing.T) {
@@ -143,8 +144,8 @@ func TestClusterSurvivesLeaderLoss(t *testing.T) {
 	// Writes through a survivor wait out the election and succeed.
 	kvPut(t, servers[2], "after", "loss")
 	for _, s := range servers[1:] {
-		waitFor(t, 15*time.Second, hasValue(s, "before", "loss"))
-		waitFor(t, 15*time.Second, hasValue(s, "after", "loss"))
+		testutil.Retry(t, 15*time.Second, "the write before the loss reaches the survivors", hasValue(s, "before", "loss"))
+		testutil.Retry(t, 15*time.Second, "the write after the loss reaches the survivors", hasValue(s, "after", "loss"))
 	}
 }
 
@@ -195,7 +196,7 @@ func TestOperatorRaftConfigurationAndRemovePeer(t *testing.T) {
 	if err := servers[1].RPC("Operator.RaftRemovePeer", &args, &none); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, func() error {
+	testutil.Retry(t, 15*time.Second, "the removed peer leaves the configuration", func() error {
 		if err := servers[0].RPC("Operator.RaftGetConfiguration", &structs.DCSpecificRequest{}, &conf); err != nil {
 			return err
 		}

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/memberlist"
-	"go.uber.org/goleak"
 )
 
 // testConfig is a single bootstrapped server on a random loopback port,
@@ -65,7 +65,7 @@ func benchServer(b *testing.B) *Server {
 // of its is left.
 func testServer(t *testing.T, c *Config) *Server {
 	t.Helper()
-	checkLeaks(t)
+	testutil.CheckLeaks(t)
 	if c == nil {
 		c = testConfig(t)
 	}
@@ -82,49 +82,6 @@ func testServer(t *testing.T, c *Config) *Server {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// checkLeaks fails the test if goroutines that were not there when it
-// started are still there after its cleanups ran. Registered first, so it
-// runs last. It waits up to 3 s, longer than goleak's own half second:
-// memberlist's Shutdown does not wait for a probe in flight, which ends
-// at its deadline, a probe interval (1 s here) later.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			// A Raft future pending when Raft shuts down may never be
-			// answered; the goroutine waiting on it is Raft's (raftWait).
-			err := goleak.Find(before, goleak.IgnoreAnyFunction("github.com/consulcompat/consul/consul.(*Server).raftWait.func1"))
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Error(err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
-}
-
-// waitFor polls cond until it returns nil, failing the test with its last
-// error after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %v", timeout, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 // hclogFor is a logger for t's servers, at warn level, into w.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 )
@@ -179,7 +180,7 @@ func TestLeaderReapsOldTombstones(t *testing.T) {
 	if !store.HasTombstonesUpTo(^uint64(0)) {
 		t.Fatal("a delete left no tombstone")
 	}
-	waitFor(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the tombstones are reaped", func() error {
 		if s.fsm.State().HasTombstonesUpTo(^uint64(0)) {
 			return errors.New("tombstones older than the TTL were not reaped")
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -29,7 +30,7 @@ type testCluster struct {
 // they are stopped, that no goroutine of theirs is left.
 func newTestCluster(t *testing.T, n, expect int) *testCluster {
 	t.Helper()
-	checkLeaks(t)
+	testutil.CheckLeaks(t)
 	c := &testCluster{t: t}
 	for i := 0; i < n; i++ {
 		c.configs = append(c.configs, clusterConfig(t, fmt.Sprintf("s%d", i+1), expect))
@@ -120,7 +121,7 @@ func (c *testCluster) waitForStableLeader(voters ...string) *Server {
 	sort.Strings(voters)
 	want := strings.Join(voters, ",")
 	var leader *Server
-	waitFor(c.t, 15*time.Second, func() error {
+	testutil.Retry(c.t, 15*time.Second, "one leader that every server knows, with voters "+want, func() error {
 		leader = nil
 		for _, s := range c.running() {
 			if s.IsLeader() {
@@ -183,7 +184,7 @@ func TestClusterOfThreeFormsOneRaftCluster(t *testing.T) {
 
 	kvPut(t, leader, "k", "v")
 	for _, s := range c.running() {
-		waitFor(t, 5*time.Second, func() error {
+		testutil.Retry(t, 5*time.Second, "the write reaches every server", func() error {
 			if e := staleGet(t, s, "k"); e == nil || string(e.Value) != "v" {
 				return fmt.Errorf("%s has %+v", s.config.NodeName, e)
 			}
@@ -225,7 +226,7 @@ func TestClusterFollowerLeaves(t *testing.T) {
 	}
 	leader = c.waitForStableLeader(rest...)
 	kvPut(t, leader, "after", "leave")
-	waitFor(t, 5*time.Second, func() error {
+	testutil.Retry(t, 5*time.Second, "the leader sees the server left", func() error {
 		for _, m := range leader.LANMembers() {
 			if m.Name == name && m.Status != serf.StatusLeft {
 				return fmt.Errorf("%s is %s", name, m.Status)
@@ -268,7 +269,7 @@ func TestClusterLeaderRestartsAndCatchesUp(t *testing.T) {
 	// It rejoins Serf by itself, from its snapshot of the members.
 	back := c.start(i)
 	c.waitForStableLeader("s1", "s2", "s3")
-	waitFor(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the restarted server catches up", func() error {
 		if got := back.raft.AppliedIndex(); got < index {
 			return fmt.Errorf("applied index %d, want at least %d", got, index)
 		}
@@ -277,7 +278,7 @@ func TestClusterLeaderRestartsAndCatchesUp(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "every server sees the restarted one alive", func() error {
 		for _, s := range c.running() {
 			if _, ok := s.servers.rpcAddr(back.config.NodeName); !ok {
 				return fmt.Errorf("%s does not see %s alive", s.config.NodeName, back.config.NodeName)
@@ -289,7 +290,7 @@ func TestClusterLeaderRestartsAndCatchesUp(t *testing.T) {
 
 func TestTwoOfThreeExpectedDoNotBootstrap(t *testing.T) {
 	c := newTestCluster(t, 2, 3)
-	waitFor(t, 5*time.Second, func() error {
+	testutil.Retry(t, 5*time.Second, "the two servers see each other", func() error {
 		for _, s := range c.running() {
 			if n := len(s.servers.list()); n != 2 {
 				return fmt.Errorf("%s sees %d servers", s.config.NodeName, n)
@@ -403,7 +404,7 @@ func TestClusterFailedServerStaysVoterUntilReaped(t *testing.T) {
 	c.stop(i)
 
 	var failed serf.Member
-	waitFor(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the leader sees the stopped server failed", func() error {
 		for _, m := range leader.LANMembers() {
 			if m.Name == name {
 				failed = m
@@ -441,7 +442,7 @@ func TestClusterFailedServerStaysVoterUntilReaped(t *testing.T) {
 func TestLeaderKeepsServersInCatalog(t *testing.T) {
 	c := newTestCluster(t, 3, 3)
 	leader := c.waitForStableLeader("s1", "s2", "s3")
-	waitFor(t, 15*time.Second, func() error {
+	testutil.Retry(t, 15*time.Second, "the catalog holds the three servers, passing", func() error {
 		_, csn, err := leader.fsm.State().CheckServiceNodes(nil, structs.ConsulServiceID)
 		if err != nil {
 			return err
@@ -465,7 +466,7 @@ func TestLeaderKeepsServersInCatalog(t *testing.T) {
 		// On a loaded machine leadership may move; the registration may
 		// then fail with "No cluster leader" and is retried, as a client
 		// would.
-		waitFor(t, 15*time.Second, func() error {
+		testutil.Retry(t, 15*time.Second, "the registration succeeds", func() error {
 			var out struct{}
 			return leader.RPC("Catalog.Register", req, &out)
 		})
@@ -477,7 +478,7 @@ func TestLeaderKeepsServersInCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	leader.triggerReconcile()
-	waitFor(t, 15*time.Second, func() error {
+	testutil.Retry(t, 15*time.Second, "the reconciled catalog", func() error {
 		_, nodes, err := leader.fsm.State().Nodes(nil)
 		if err != nil {
 			return err

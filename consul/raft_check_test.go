@@ -1,16 +1,15 @@
 package consul
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -76,19 +75,6 @@ func (f *raftFixture) snapshot(index uint64, size int) string {
 	return filepath.Join(f.dir, snapshotsDirName, sink.ID())
 }
 
-// corrupt flips a byte of a file.
-func corrupt(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func remove(t *testing.T, path string) {
 	t.Helper()
 	if err := os.RemoveAll(path); err != nil {
@@ -96,27 +82,9 @@ func remove(t *testing.T, path string) {
 	}
 }
 
-// logBuffer collects a logger's output from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // checkFixture runs the check on f and returns its error and warnings.
 func checkFixture(f *raftFixture) (error, string) {
-	var logs logBuffer
+	var logs testutil.Buffer
 	err := checkRaftState(f.dir, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}))
 	return err, logs.String()
 }
@@ -165,7 +133,7 @@ func TestCheckRaftState(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{name: "newest state.bin damaged, log whole", build: fallBack(func(snap string) { corrupt(t, filepath.Join(snap, "state.bin")) }), warn: []string{"a snapshot cannot be used", "index=40", `error="state.bin: CRC mismatch"`,
+		{name: "newest state.bin damaged, log whole", build: fallBack(func(snap string) { testutil.FlipByte(t, filepath.Join(snap, "state.bin")) }), warn: []string{"a snapshot cannot be used", "index=40", `error="state.bin: CRC mismatch"`,
 			"starting from an older snapshot", "index=20", "rebuilt_from_log=21-60"}},
 		{name: "newest meta.json missing, log whole", build: fallBack(func(snap string) { remove(t, filepath.Join(snap, "meta.json")) }), warn: []string{"index=40", "meta.json: no such file or directory", "rebuilt_from_log=21-60"}},
 		{name: "newest meta.json garbage, log whole", build: fallBack(func(snap string) {
@@ -178,7 +146,7 @@ func TestCheckRaftState(t *testing.T) {
 		}, warn: []string{"index=40", "starting from an empty state", "rebuilt_from_log=1-60"}},
 		{name: "newest damaged, log compacted past the older", build: func(f *raftFixture) {
 			f.snapshot(20, 100)
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(31, 60, 10)
 		}, err: []string{"starting would lose the writes at indexes 21-30", "-40-", "(index 40) cannot be used (state.bin: CRC mismatch)",
 			"the newest usable snapshot", "ends at index 20", "raft.db does not hold those log entries", "restore the data dir from a backup"}},
@@ -189,18 +157,18 @@ func TestCheckRaftState(t *testing.T) {
 		{name: "no snapshot, log not from 1", build: func(f *raftFixture) { f.log(31, 60, 10) },
 			err: []string{"lose the writes at indexes 1-30", "there is no snapshot"}},
 		{name: "only snapshot damaged, log compacted", build: func(f *raftFixture) {
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(31, 60, 10)
 		}, err: []string{"lose the writes at indexes 1-30", "no snapshot can be used"}},
 		{name: "only snapshot damaged, log whole from 1", build: func(f *raftFixture) {
 			// Raft would refuse with "failed to load any existing snapshots".
-			corrupt(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(40, 100), "state.bin"))
 			f.log(1, 60, 10)
 		}, err: []string{"no snapshot in", "can be used", "state.bin: CRC mismatch", "holds the whole log, indexes 1-60", "move those snapshot directories out"}},
 		{name: "restored snapshot damaged, no write since", build: func(f *raftFixture) {
 			f.snapshot(20, 100)
 			f.log(1, 50, 10)
-			corrupt(t, filepath.Join(f.snapshot(51, 100), "state.bin"))
+			testutil.FlipByte(t, filepath.Join(f.snapshot(51, 100), "state.bin"))
 		}, err: []string{"lose the writes at index 51:", "(index 51) cannot be used"}},
 		{name: "hole in the log after the snapshot", build: func(f *raftFixture) {
 			f.snapshot(20, 100)
@@ -345,7 +313,7 @@ func TestRemovePartialSnapshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var logs logBuffer
+	var logs testutil.Buffer
 	if err := removePartialSnapshots(dir, hclog.New(&hclog.LoggerOptions{Output: &logs})); err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +350,7 @@ func TestRestartAfterUserRestoreIsSilent(t *testing.T) {
 			// Just after the restart, Raft may refuse a snapshot until
 			// the configuration it recovered counts as applied ("wait
 			// until the configuration entry at 34 has been applied").
-			waitFor(t, 10*time.Second, func() error { return s.raft.Snapshot().Error() })
+			testutil.Retry(t, 10*time.Second, "Raft takes a snapshot", func() error { return s.raft.Snapshot().Error() })
 			kvPut(t, s, "k/after-compaction", "kept")
 		}
 		if err := s.Shutdown(); err != nil {
@@ -391,7 +359,7 @@ func TestRestartAfterUserRestoreIsSilent(t *testing.T) {
 		c2 := testConfig(t)
 		c2.DataDir = c.DataDir
 		c2.RaftConfig.TrailingLogs = 5
-		var logs logBuffer
+		var logs testutil.Buffer
 		s2, err := NewServer(c2, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}))
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/consulcompat/consul/internal/testutil"
 )
 
 // loopback is the IP every server of a test cluster connects from.
@@ -72,7 +74,7 @@ func TestClusterServerConnsStayFarBelowTheLimit(t *testing.T) {
 		kvPut(t, leader, fmt.Sprintf("missed/%d", i), "v")
 	}
 	back := c.start(down)
-	waitFor(t, 15*time.Second, hasValue(back, "missed/49", "v"))
+	testutil.Retry(t, 15*time.Second, "the restarted server catches up", hasValue(back, "missed/49", "v"))
 	close(stop)
 
 	got := <-peak

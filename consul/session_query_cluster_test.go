@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
 )
 
@@ -59,7 +60,7 @@ func TestClusterSessionsAndQueriesThroughFollower(t *testing.T) {
 	if leader.sessionTimers.armed() != 0 {
 		t.Fatal("the destroyed session's timer still runs")
 	}
-	waitFor(t, 15*time.Second, func() error {
+	testutil.Retry(t, 15*time.Second, "the follower sees the lock released", func() error {
 		e, err := localGet(follower, "leader")
 		if err == nil && (e == nil || e.Session != "") {
 			err = errors.New("lock still held on the follower")

@@ -128,7 +128,7 @@ func TestACLReadTokenSeesNoSecrets(t *testing.T) {
 		func(r *http.Request) { q := r.URL.Query(); q.Set("token", reader); r.URL.RawQuery = q.Encode() },
 	} {
 		var list []api.ACLTokenListEntry
-		getJSON(t, a.url("/v1/acl/tokens"), send, 200, &list)
+		getJSON(t, a.URL("/v1/acl/tokens"), send, 200, &list)
 		if len(list) < 3 {
 			t.Fatalf("token list with the read token: %d tokens", len(list))
 		}
@@ -138,17 +138,17 @@ func TestACLReadTokenSeesNoSecrets(t *testing.T) {
 			}
 		}
 		var one api.ACLToken
-		getJSON(t, a.url("/v1/acl/token/"+mgmt.AccessorID), send, 200, &one)
+		getJSON(t, a.URL("/v1/acl/token/"+mgmt.AccessorID), send, 200, &one)
 		if one.SecretID != "<hidden>" {
 			t.Errorf("token read shows the management SecretID %q to an acl:read token", one.SecretID)
 		}
-		getJSON(t, a.url("/v1/acl/token/self"), send, 200, &one)
+		getJSON(t, a.URL("/v1/acl/token/self"), send, 200, &one)
 		if one.SecretID != reader {
 			t.Errorf("token read-self shows %q, want the caller's own secret", one.SecretID)
 		}
-		getJSON(t, a.url("/v1/snapshot"), send, 403, nil)
-		getJSON(t, a.url("/v1/acl/token/"+mgmt.AccessorID+"/clone"), func(r *http.Request) { r.Method = "PUT"; send(r) }, 403, nil)
-		getJSON(t, a.url("/v1/acl/token/"+mgmt.AccessorID), func(r *http.Request) {
+		getJSON(t, a.URL("/v1/snapshot"), send, 403, nil)
+		getJSON(t, a.URL("/v1/acl/token/"+mgmt.AccessorID+"/clone"), func(r *http.Request) { r.Method = "PUT"; send(r) }, 403, nil)
+		getJSON(t, a.URL("/v1/acl/token/"+mgmt.AccessorID), func(r *http.Request) {
 			r.Method = "PUT"
 			r.Body = io.NopCloser(strings.NewReader(`{"Description":"mine now"}`))
 			send(r)
@@ -170,14 +170,14 @@ func TestACLReadTokenSeesNoSecrets(t *testing.T) {
 		t.Fatalf("token create: %d %s", code, out)
 	}
 	var queries []api.PreparedQueryDefinition
-	getJSON(t, a.url("/v1/query"), func(r *http.Request) { r.Header.Set("X-Consul-Token", m[1]) }, 200, &queries)
+	getJSON(t, a.URL("/v1/query"), func(r *http.Request) { r.Header.Set("X-Consul-Token", m[1]) }, 200, &queries)
 	if len(queries) != 1 || queries[0].Token != "<hidden>" {
 		t.Errorf("prepared query Token shown to a token without acl:write: %+v", queries)
 	}
 
 	// The management token still sees every secret.
 	var list []api.ACLTokenListEntry
-	getJSON(t, a.url("/v1/acl/tokens"), func(r *http.Request) { r.Header.Set("X-Consul-Token", root) }, 200, &list)
+	getJSON(t, a.URL("/v1/acl/tokens"), func(r *http.Request) { r.Header.Set("X-Consul-Token", root) }, 200, &list)
 	for _, tok := range list {
 		if tok.SecretID == "<hidden>" || tok.SecretID == "" {
 			t.Errorf("management token sees no SecretID for %s", tok.AccessorID)
@@ -205,8 +205,8 @@ func TestACLReadTokenSeesNoSecrets(t *testing.T) {
 	}
 
 	// A wrong token and a refused write are logged, if at all, without it.
-	getJSON(t, a.url("/v1/kv/x?token=not-"+reader), nil, 403, nil)
-	log := a.log.String()
+	getJSON(t, a.URL("/v1/kv/x?token=not-"+reader), nil, 403, nil)
+	log := a.Output()
 	for _, s := range secrets {
 		if strings.Contains(log, s) {
 			t.Errorf("a secret is in the agent's log: %s", s)

@@ -1,46 +1,31 @@
 package e2e
 
 import (
-	"bytes"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/consulcompat/consul/internal/agentproc"
 	"github.com/hashicorp/consul/api"
 )
 
-// agentProc is an agent running as a real process.
+// agentProc is an agent process of a test: agentproc's, failing the test
+// where agentproc returns an error.
 type agentProc struct {
-	t        *testing.T
-	cmd      *exec.Cmd
-	httpAddr string
-	dataDir  string
-	log      *syncBuffer
-	exited   chan struct{}
-	// transport is shared by every client of the agent, so that polling
-	// reuses connections: each client with a pool of its own would leave
-	// an idle connection behind, and 127.0.0.1, where every client of the
-	// tests comes from, may hold only limits.http_max_conns_per_client.
-	transport *http.Transport
+	*agentproc.Agent
+	t *testing.T
 }
 
 // freePort asks the kernel for a free loopback port.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := agentproc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // startAgent starts `consul agent` on random ports with its data in
@@ -48,9 +33,11 @@ func freePort(t *testing.T) int {
 // when the test ends.
 func startAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 	t.Helper()
-	a := spawnAgent(t, dataDir, extra...)
-	a.waitForLeader()
-	return a
+	a, err := agentproc.Start(consulBin, "e2e", dataDir, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return adopt(t, a)
 }
 
 // spawnAgent starts the agent startAgent starts, without waiting for
@@ -65,23 +52,20 @@ func spawnAgent(t *testing.T, dataDir string, extra ...string) *agentProc {
 // HTTP port they choose.
 func agentArgs(t *testing.T, dataDir string, extra ...string) ([]string, int) {
 	t.Helper()
-	httpPort, serverPort := freePort(t), freePort(t)
-	// Serf LAN too: two agents of one test must not share its default port.
-	args := []string{"agent", "-node", "e2e", "-http-port", itoa(httpPort), "-server-port", itoa(serverPort),
-		"-serf-lan-port", itoa(freePort(t))}
-	if dataDir == "" {
-		args = append(args, "-dev")
-	} else {
-		args = append(args, "-server", "-bootstrap", "-data-dir", dataDir, "-bind", "127.0.0.1", "-client", "127.0.0.1")
+	args, httpPort, err := agentproc.Args("e2e", dataDir, extra...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return append(args, extra...), httpPort
+	return args, httpPort
 }
 
-// startFromConfig starts `consul agent -config-file cfg`; the file must
-// set the HTTP port to httpPort.
+// startFromConfig starts `consul agent -config-file cfg` and waits for a
+// leader; the file must set the HTTP port to httpPort.
 func startFromConfig(t *testing.T, cfg string, httpPort int) *agentProc {
 	t.Helper()
-	return launch(t, []string{"agent", "-config-file", cfg}, httpPort, "")
+	a := spawn(t, []string{"agent", "-config-file", cfg}, httpPort, "")
+	a.waitForLeader()
+	return a
 }
 
 // serverConfigFile writes a config file for a bootstrapped server named
@@ -100,20 +84,13 @@ client_addr = "127.0.0.1"
 ports {
   http = `+itoa(httpPort)+`
   server = `+itoa(serverPort)+`
-  serf_lan = `+itoa(freePort(t))+`
+  serf_lan = 0
 }
 `+extra), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-func launch(t *testing.T, args []string, httpPort int, dataDir string) *agentProc {
-	t.Helper()
-	a := spawn(t, args, httpPort, dataDir)
-	a.waitForLeader()
-	return a
 }
 
 // spawn starts `consul` with args and stops it when the test ends; it does
@@ -127,90 +104,56 @@ func spawn(t *testing.T, args []string, httpPort int, dataDir string) *agentProc
 // (in a namespace of its own, say).
 func spawnCmd(t *testing.T, cmd *exec.Cmd, httpPort int, dataDir string) *agentProc {
 	t.Helper()
-	a := &agentProc{t: t, cmd: cmd, dataDir: dataDir, log: new(syncBuffer),
-		httpAddr: "127.0.0.1:" + itoa(httpPort), exited: make(chan struct{}), transport: api.DefaultConfig().Transport}
-	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
-	if err := a.cmd.Start(); err != nil {
+	a, err := agentproc.Spawn(cmd, httpPort, dataDir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { a.cmd.Wait(); close(a.exited) }()
+	return adopt(t, a)
+}
+
+// adopt stops a when the test ends, and then shows its output if the
+// test failed.
+func adopt(t *testing.T, a *agentproc.Agent) *agentProc {
 	t.Cleanup(func() {
-		a.stop()
-		a.transport.CloseIdleConnections()
+		a.Stop()
 		if t.Failed() {
-			t.Logf("agent log:\n%s", a.log.String())
+			t.Logf("agent output:\n%s", a.Output())
 		}
 	})
-	return a
+	return &agentProc{Agent: a, t: t}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// waitForLeader waits until the agent has a leader that serves reads.
 func (a *agentProc) waitForLeader() {
 	a.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-a.exited:
-			a.t.Fatalf("agent exited early:\n%s", a.log.String())
-		default:
-		}
-		if leader, err := a.client().Status().Leader(); err == nil && leader != "" {
-			// The leader also has to have applied everything before serving;
-			// with ACLs on and default deny, a refusal shows it serves too.
-			if _, _, err := a.client().KV().Get("e2e-probe", nil); err == nil || strings.Contains(err.Error(), "403") {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := a.WaitForLeader(); err != nil {
+		a.t.Fatal(err)
 	}
-	a.t.Fatalf("no leader within 20s:\n%s", a.log.String())
 }
 
+// client is an official API client for the agent.
 func (a *agentProc) client() *api.Client {
-	c, err := api.NewClient(&api.Config{Address: a.httpAddr, Transport: a.transport})
+	c, err := api.NewClient(a.APIConfig())
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	return c
 }
 
-func (a *agentProc) url(path string) string {
-	return "http://" + a.httpAddr + path
-}
-
-// stop sends SIGTERM and waits for a clean exit; it reports the exit
-// code (-1 when it had to be killed).
-func (a *agentProc) stop() int {
-	select {
-	case <-a.exited:
-		return a.cmd.ProcessState.ExitCode()
-	default:
-	}
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-		return a.cmd.ProcessState.ExitCode()
-	case <-time.After(15 * time.Second):
-		a.cmd.Process.Kill()
-		<-a.exited
-		return -1
-	}
-}
-
-// kill stops the agent with SIGKILL, as a crash would.
-func (a *agentProc) kill() {
-	a.cmd.Process.Kill()
-	<-a.exited
+// cli is the consul CLI command args, run against the agent.
+func (a *agentProc) cli(args ...string) *exec.Cmd {
+	cmd := exec.Command(consulBin, args...)
+	cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.HTTPAddr)
+	return cmd
 }
 
 // runCLI runs a consul CLI command against the agent and returns its
 // combined output and exit code.
 func (a *agentProc) runCLI(args ...string) (string, int) {
 	a.t.Helper()
-	cmd := exec.Command(consulBin, args...)
-	cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
-	out, err := cmd.CombinedOutput()
+	out, err := a.cli(args...).CombinedOutput()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return string(out), ee.ExitCode()
@@ -231,23 +174,4 @@ func dirFiles(t *testing.T, dir string) []string {
 		return nil
 	})
 	return files
-}
-
-// syncBuffer collects a process's output; the test may read it while the
-// process still writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

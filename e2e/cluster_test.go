@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -63,48 +64,50 @@ func startCluster(t *testing.T) []*clusterNode {
 // and three peers, and can serve a read; it returns the leader's node.
 func waitForOneLeader(t *testing.T, nodes []*clusterNode) *clusterNode {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		leader, ok := agreedLeader(nodes)
-		if ok {
-			return leader
-		}
-		last = fmt.Sprintf("no agreed leader yet (%v)", leader)
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal(last)
-	return nil
+	var leader *clusterNode
+	testutil.Retry(t, 30*time.Second, "one leader that every node knows", func() error {
+		var err error
+		leader, err = agreedLeader(nodes)
+		return err
+	})
+	return leader
 }
 
-func agreedLeader(nodes []*clusterNode) (*clusterNode, bool) {
+// agreedLeader is the node that every running node reports as leader,
+// with three peers, while serving a read.
+func agreedLeader(nodes []*clusterNode) (*clusterNode, error) {
 	var addr string
 	for _, n := range nodes {
 		select {
-		case <-n.proc.exited:
+		case <-n.proc.Exited():
 			continue
 		default:
 		}
 		c := n.proc.client()
 		l, err := c.Status().Leader()
-		if err != nil || l == "" || (addr != "" && l != addr) {
-			return nil, false
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", n.name, err)
+		case l == "":
+			return nil, fmt.Errorf("%s knows no leader", n.name)
+		case addr != "" && l != addr:
+			return nil, fmt.Errorf("%s says %s leads, another node %s", n.name, l, addr)
 		}
 		addr = l
 		peers, err := c.Status().Peers()
 		if err != nil || len(peers) != 3 {
-			return nil, false
+			return nil, fmt.Errorf("%s: peers %v %v", n.name, peers, err)
 		}
 		if _, _, err := c.KV().Get("probe", nil); err != nil {
-			return nil, false
+			return nil, fmt.Errorf("%s: read: %w", n.name, err)
 		}
 	}
 	for _, n := range nodes {
 		if addr == fmt.Sprintf("127.0.0.1:%d", n.serverPort) {
-			return n, true
+			return n, nil
 		}
 	}
-	return nil, false
+	return nil, fmt.Errorf("the leader %q is none of the running nodes", addr)
 }
 
 func followersOf(nodes []*clusterNode, leader *clusterNode) []*clusterNode {
@@ -120,15 +123,13 @@ func followersOf(nodes []*clusterNode, leader *clusterNode) []*clusterNode {
 // waitForValue waits until c holds key=value in a stale read.
 func waitForValue(t *testing.T, c *api.Client, key, value string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Retry(t, 20*time.Second, fmt.Sprintf("%s = %q", key, value), func() error {
 		p, _, err := c.KV().Get(key, &api.QueryOptions{AllowStale: true})
-		if err == nil && p != nil && string(p.Value) == value {
-			return
+		if err == nil && (p == nil || string(p.Value) != value) {
+			err = fmt.Errorf("%s is %v", key, p)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never became %q", key, value)
+		return err
+	})
 }
 
 func TestClusterFormsAndServesEverywhere(t *testing.T) {
@@ -192,7 +193,7 @@ func TestClusterLeaderKilled(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	killedAt := time.Now()
-	leader.proc.kill()
+	leader.proc.Kill()
 	newLeader := waitForOneLeader(t, survivors)
 	if newLeader == leader {
 		t.Fatal("the killed node is still reported leader")
@@ -208,14 +209,15 @@ func TestClusterLeaderKilled(t *testing.T) {
 	leader.start(t, nodes)
 	waitForOneLeader(t, nodes)
 	for _, n := range nodes {
-		pairs, _, err := n.proc.client().KV().List("acked/", &api.QueryOptions{AllowStale: true})
-		for err == nil && len(pairs) < len(acked) {
-			time.Sleep(100 * time.Millisecond)
+		var pairs api.KVPairs
+		testutil.Retry(t, 20*time.Second, n.name+" holds as many writes as were acknowledged", func() error {
+			var err error
 			pairs, _, err = n.proc.client().KV().List("acked/", &api.QueryOptions{AllowStale: true})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+			if err == nil && len(pairs) < len(acked) {
+				err = fmt.Errorf("%d of %d", len(pairs), len(acked))
+			}
+			return err
+		})
 		have := map[string]bool{}
 		for _, p := range pairs {
 			have[p.Key] = true
@@ -248,7 +250,7 @@ func TestClusterSnapshotThroughFollower(t *testing.T) {
 	}
 
 	down := followers[1]
-	down.proc.stop()
+	down.proc.Stop()
 	for i := 0; i < 100; i++ {
 		if _, err := lc.KV().Put(&api.KVPair{Key: fmt.Sprintf("snap/%03d", i), Value: []byte("overwritten")}, nil); err != nil {
 			t.Fatal(err)
@@ -288,7 +290,7 @@ func TestSaveThroughFollowerBreaksWhenLeaderKilled(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(follower.proc.url("/v1/snapshot"))
+	resp, err := http.Get(follower.proc.URL("/v1/snapshot"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +307,7 @@ func TestSaveThroughFollowerBreaksWhenLeaderKilled(t *testing.T) {
 			t.Fatalf("save failed before the leader was killed: %v", err)
 		}
 	}
-	leader.proc.kill()
+	leader.proc.Kill()
 	n, err := io.Copy(io.Discard, resp.Body)
 	got += n
 	if err == nil {

@@ -31,7 +31,7 @@ func startOnSmallDisk(t *testing.T, sizeMiB int) (*agentProc, string) {
 	cmd := exec.Command("unshare", append([]string{"--user", "--map-root-user", "--mount", "sh", "-c", script, mnt, consulBin}, args...)...)
 	a := spawnCmd(t, cmd, httpPort, "")
 	a.waitForLeader()
-	return a, filepath.Join("/proc", strconv.Itoa(a.cmd.Process.Pid), "root", mnt)
+	return a, filepath.Join("/proc", strconv.Itoa(a.PID()), "root", mnt)
 }
 
 // freeBytes is the space left on the file system holding path.
@@ -84,19 +84,19 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 	a, disk := startOnSmallDisk(t, 160)
 	value := bytes.Repeat([]byte("v"), 4096)
 	for i := 0; i < 20; i++ {
-		if code, body, _ := put(t, a.url("/v1/kv/before/"+itoa(i)), value); code != 200 {
+		if code, body, _ := put(t, a.URL("/v1/kv/before/"+itoa(i)), value); code != 200 {
 			t.Fatalf("write %d on an empty disk: %d %s", i, code, body)
 		}
 	}
 
-	logBefore := len(a.log.String())
+	logBefore := len(a.Output())
 	filler := fillDisk(t, disk, 1<<20)
 	t.Logf("free on the agent's disk: %d bytes", freeBytes(t, disk))
 	var slowest time.Duration
 	for i := 0; i < 50; i++ {
-		url, body := a.url("/v1/kv/full/"+itoa(i)), value
+		url, body := a.URL("/v1/kv/full/"+itoa(i)), value
 		if i%2 == 1 {
-			url, body = a.url("/v1/txn"), []byte(`[{"KV":{"Verb":"set","Key":"full/txn","Value":"eA=="}}]`)
+			url, body = a.URL("/v1/txn"), []byte(`[{"KV":{"Verb":"set","Key":"full/txn","Value":"eA=="}}]`)
 		}
 		code, answer, took := put(t, url, body)
 		if code != http.StatusInsufficientStorage || !strings.Contains(answer, "no space left on device") {
@@ -108,7 +108,7 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 
 	c := a.client()
 	for _, q := range []string{"", "?consistent"} {
-		resp, err := http.Get(a.url("/v1/kv/before/3" + q))
+		resp, err := http.Get(a.URL("/v1/kv/before/3" + q))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 	if leader, err := c.Status().Leader(); err != nil || leader == "" {
 		t.Fatalf("leader on a full disk: %q %v", leader, err)
 	}
-	log := a.log.String()[logBefore:]
+	log := a.Output()[logBefore:]
 	if n := strings.Count(log, "refusing writes"); n != 1 {
 		t.Errorf("the log says %d times that writes are refused, want once:\n%s", n, log)
 	}
@@ -131,7 +131,7 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	if code, body, _ := put(t, a.url("/v1/kv/after"), value); code != 200 {
+	if code, body, _ := put(t, a.URL("/v1/kv/after"), value); code != 200 {
 		t.Fatalf("write once space is back: %d %s", code, body)
 	}
 	keys, _, err := c.KV().Keys("", "", nil)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -53,11 +54,11 @@ limits {
 	return a
 }
 
-func (a *limitedAgent) pid() int { return a.cmd.Process.Pid }
-
 // rootClient is an API client with the management token, from 127.0.0.1.
 func (a *limitedAgent) rootClient() *api.Client {
-	c, err := api.NewClient(&api.Config{Address: a.httpAddr, Token: limitsRoot, Transport: a.transport})
+	cfg := a.APIConfig()
+	cfg.Token = limitsRoot
+	c, err := api.NewClient(cfg)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestHTTPConnLimitAndTimeouts(t *testing.T) {
 	a := startLimitedAgent(t, fmt.Sprintf("http_max_conns_per_client = %d\nhttp_idle_timeout = %q\nhttp_read_header_timeout = %q",
 		limit, idle.String(), header.String()))
 	root := a.rootClient()
-	baseFDs := fdCount(t, a.pid())
+	baseFDs := fdCount(t, a.PID())
 
 	// A client that sends its headers slower than the read-header timeout,
 	// from another IP so that it takes none of the flood's slots.
@@ -196,10 +197,10 @@ func TestHTTPConnLimitAndTimeouts(t *testing.T) {
 			t.Fatalf("connection %d past the limit: %v", limit+i, err)
 		}
 	}
-	if n := connsFrom(t, a.pid(), a.httpPort, floodIP); n != limit {
+	if n := connsFrom(t, a.PID(), a.httpPort, floodIP); n != limit {
 		t.Fatalf("the agent holds %d connections from %v, want its limit %d", n, floodIP, limit)
 	}
-	if fds := fdCount(t, a.pid()); fds > baseFDs+limit+5 {
+	if fds := fdCount(t, a.PID()); fds > baseFDs+limit+5 {
 		t.Fatalf("the agent has %d fds open, %d before the flood of %d slots", fds, baseFDs, limit)
 	}
 
@@ -251,8 +252,8 @@ func TestHTTPConnLimitAndTimeouts(t *testing.T) {
 
 	// The slots are free again, whoever closed the connections.
 	for round := 0; round < 2; round++ {
-		eventually(t, 5*time.Second, func() error {
-			if n := connsFrom(t, a.pid(), a.httpPort, floodIP); n != 0 {
+		testutil.Retry(t, 5*time.Second, "the flood's HTTP connections are closed", func() error {
+			if n := connsFrom(t, a.PID(), a.httpPort, floodIP); n != 0 {
 				return fmt.Errorf("round %d: %d connections from %v still open", round, n, floodIP)
 			}
 			return nil
@@ -324,12 +325,12 @@ func TestRPCConnLimitAndHandshakeTimeout(t *testing.T) {
 			t.Fatalf("RPC connection %d past the limit: %v", limit+i, err)
 		}
 	}
-	if n := connsFrom(t, a.pid(), a.serverPort, floodIP); n != limit {
+	if n := connsFrom(t, a.PID(), a.serverPort, floodIP); n != limit {
 		t.Fatalf("the server holds %d connections from %v, want its limit %d", n, floodIP, limit)
 	}
-	eventually(t, 2*time.Second, func() error {
-		if n := strings.Count(a.log.String(), "refusing connections past limits.rpc_max_conns_per_client"); n != 1 {
-			return fmt.Errorf("%d log lines about 20 refused connections, want 1:\n%s", n, a.log.String())
+	testutil.Retry(t, 2*time.Second, "one log line about the refused connections", func() error {
+		if n := strings.Count(a.Output(), "refusing connections past limits.rpc_max_conns_per_client"); n != 1 {
+			return fmt.Errorf("%d log lines about 20 refused connections, want 1:\n%s", n, a.Output())
 		}
 		return nil
 	})
@@ -346,8 +347,8 @@ func TestRPCConnLimitAndHandshakeTimeout(t *testing.T) {
 	for _, c := range held {
 		c.Close()
 	}
-	eventually(t, 5*time.Second, func() error {
-		if n := connsFrom(t, a.pid(), a.serverPort, floodIP); n != 0 {
+	testutil.Retry(t, 5*time.Second, "the flood's RPC connections are closed", func() error {
+		if n := connsFrom(t, a.PID(), a.serverPort, floodIP); n != 0 {
 			return fmt.Errorf("%d connections from %v still open", n, floodIP)
 		}
 		return nil

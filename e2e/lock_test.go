@@ -6,35 +6,18 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/agentproc"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
-
-// eventually calls cond every 100 ms until it returns nil, and fails the
-// test with cond's last error if timeout passes first.
-func eventually(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // consistent asks for a read the leader confirms it is current.
 var consistent = &api.QueryOptions{RequireConsistent: true}
@@ -336,7 +319,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	t.Cleanup(func() { e.halt(); wg.Wait() })
 
 	// The lock changes hands.
-	eventually(t, 30*time.Second, func() error {
+	testutil.Retry(t, 30*time.Second, "the lock changes hands", func() error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		who := map[int]bool{}
@@ -358,7 +341,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	}
 	e.policy.Store(int32(k))
 	var deadSession string
-	eventually(t, 30*time.Second, func() error {
+	testutil.Retry(t, 30*time.Second, "the leader's contender holds the lock", func() error {
 		if deadSession = e.holder(k); deadSession == "" {
 			return fmt.Errorf("contender %d on the leader %s does not hold the lock", k, leader.name)
 		}
@@ -366,7 +349,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	})
 
 	killedAt := time.Now()
-	leader.proc.kill()
+	leader.proc.Kill()
 	e.policy.Store(everyone)
 	survivors := followersOf(nodes, leader)
 	deadline := killedAt.Add(60 * time.Second)
@@ -376,7 +359,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	// invalidates the session; the dead contender learns it lost the lock
 	// when its monitor gives up on its agent.
 	sc := survivors[0].proc.client()
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "the dead node's serfHealth is critical", func() error {
 		checks, _, err := sc.Health().Node(leader.name, consistent)
 		if err != nil {
 			return err
@@ -391,7 +374,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 	t.Logf("serfHealth of %s critical after %v", leader.name, since())
 	// Well before the session's TTL (10 s, invalidated after twice that
 	// with no renewal) could have ended it instead.
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the dead holder's session is invalidated", func() error {
 		s, _, err := sc.Session().Info(deadSession, consistent)
 		if err != nil || s != nil {
 			return fmt.Errorf("session %s of the dead holder: %+v %v", deadSession, s, err)
@@ -399,7 +382,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 		return nil
 	})
 	t.Logf("dead holder's session invalidated after %v", since())
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "the dead contender learns it lost the lock", func() error {
 		if s := e.holder(k); s != "" {
 			return fmt.Errorf("contender %d still believes it holds the lock", k)
 		}
@@ -408,7 +391,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 
 	// A contender on a survivor holds the lock, and both survivors say so.
 	var newHolder string
-	eventually(t, time.Until(deadline), func() error {
+	testutil.Retry(t, time.Until(deadline), "a contender on a survivor holds the lock", func() error {
 		newHolder = ""
 		for _, n := range survivors {
 			for _, q := range []*api.QueryOptions{consistent, {AllowStale: true}} {
@@ -449,7 +432,7 @@ func TestLockLeaderElectionSurvivesLeaderKill(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the new holder confirms its tenure", func() error {
 		if n := count(); n < 5 {
 			return fmt.Errorf("%d confirmations by the new holder", n)
 		}
@@ -590,7 +573,7 @@ func TestSemaphoreLimitTwoFiveContenders(t *testing.T) {
 	if err := s.Destroy(); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Retry(t, 10*time.Second, "the destroyed semaphore leaves nothing", func() error {
 		pairs, _, err := a.client().KV().List(prefix, consistent)
 		if err != nil || len(pairs) > 0 {
 			return fmt.Errorf("left under %s: %d keys, %v", prefix, len(pairs), err)
@@ -634,44 +617,29 @@ func checkHolders(c *api.Client, prefix, name string, limit int, problem func(st
 
 // lockCLI is a `consul lock` process running in the background.
 type lockCLI struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
+	*agentproc.Process
 }
 
-// startLockCLI starts `consul lock -http-addr=<a> args...`. The process
-// gets its own process group, so that the test's cleanup can kill it
-// with its child.
+// startLockCLI starts `consul lock -http-addr=<a> args...`, killed with
+// its child when the test ends.
 func startLockCLI(t *testing.T, a *agentProc, args ...string) *lockCLI {
 	t.Helper()
-	l := &lockCLI{cmd: exec.Command(consulBin, append([]string{"lock", "-http-addr=" + a.httpAddr}, args...)...),
-		out: new(syncBuffer), exited: make(chan struct{})}
-	l.cmd.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
-	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
-	l.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := l.cmd.Start(); err != nil {
+	p, err := agentproc.StartProcess(a.cli(append([]string{"lock", "-http-addr=" + a.HTTPAddr}, args...)...))
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { l.cmd.Wait(); close(l.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-l.exited:
-		default:
-			syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
-			<-l.exited
-		}
-	})
-	return l
+	t.Cleanup(p.Kill)
+	return &lockCLI{p}
 }
 
 // wait waits for the process to exit and returns its exit code.
 func (l *lockCLI) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case <-l.exited:
-		return l.cmd.ProcessState.ExitCode()
+	case <-l.Exited():
+		return l.State().ExitCode()
 	case <-time.After(30 * time.Second):
-		t.Fatalf("consul lock did not exit:\n%s", l.out.String())
+		t.Fatalf("consul lock did not exit:\n%s", l.Output())
 		return -1
 	}
 }
@@ -697,7 +665,7 @@ func TestConsulLockCLI(t *testing.T) {
 	child := fmt.Sprintf(`test "$CONSUL_LOCK_HELD" = true || exit 3; %s kv get -detailed app/job/.lock > %s; `,
 		consulBin, file("held")) + waitScript(file("started"), file("release"))
 	first := startLockCLI(t, a, "app/job", child)
-	eventually(t, 20*time.Second, func() error { return fileExists(file("started")) })
+	testutil.Retry(t, 20*time.Second, "the first lock's child runs", func() error { return fileExists(file("started")) })
 	held, err := os.ReadFile(file("held"))
 	if err != nil {
 		t.Fatal(err)
@@ -712,7 +680,7 @@ func TestConsulLockCLI(t *testing.T) {
 
 	// A second one gives up after its timeout.
 	start := time.Now()
-	out, code := a.runCLI("lock", "-http-addr="+a.httpAddr, "-timeout=1s", "app/job", "touch "+file("second"))
+	out, code := a.runCLI("lock", "-http-addr="+a.HTTPAddr, "-timeout=1s", "app/job", "touch "+file("second"))
 	if code != 1 || !strings.Contains(out, "Shutdown triggered or timeout during lock acquisition") || fileExists(file("second")) == nil {
 		t.Fatalf("second lock: exit %d: %s", code, out)
 	}
@@ -724,7 +692,7 @@ func TestConsulLockCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code := first.wait(t); code != 0 {
-		t.Fatalf("first lock: exit %d:\n%s", code, first.out.String())
+		t.Fatalf("first lock: exit %d:\n%s", code, first.Output())
 	}
 	if p, _, err := c.KV().Get("app/job/.lock", consistent); err != nil || p != nil {
 		t.Fatalf("lock key left after the lock ended: %+v %v", p, err)
@@ -734,7 +702,7 @@ func TestConsulLockCLI(t *testing.T) {
 	// With -n=2, two children run at once, and a third waits.
 	one := startLockCLI(t, a, "-n=2", "app/pool", waitScript(file("one"), file("release-pool")))
 	two := startLockCLI(t, a, "-n=2", "app/pool", waitScript(file("two"), file("release-pool")))
-	eventually(t, 20*time.Second, func() error { return errors.Join(fileExists(file("one")), fileExists(file("two"))) })
+	testutil.Retry(t, 20*time.Second, "both holders' children run", func() error { return errors.Join(fileExists(file("one")), fileExists(file("two"))) })
 	out, code = a.runCLI("lock", "-n=2", "-timeout=1s", "app/pool", "touch "+file("three"))
 	if code != 1 || fileExists(file("three")) == nil {
 		t.Fatalf("third holder of a 2-semaphore: exit %d: %s", code, out)
@@ -744,7 +712,7 @@ func TestConsulLockCLI(t *testing.T) {
 	}
 	for _, l := range []*lockCLI{one, two} {
 		if code := l.wait(t); code != 0 {
-			t.Fatalf("-n=2 lock: exit %d:\n%s", code, l.out.String())
+			t.Fatalf("-n=2 lock: exit %d:\n%s", code, l.Output())
 		}
 	}
 	// The last one out deletes the semaphore's .lock; the one that timed

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
@@ -79,7 +80,7 @@ func snapshottedDataDir(t *testing.T, trailing int) (string, map[string]string) 
 		}
 		// A snapshot of this round, newer than the last one's writes.
 		prev := written
-		eventually(t, 10*time.Second, func() error {
+		testutil.Retry(t, 10*time.Second, "a snapshot of the round", func() error {
 			if s := raftSnapshots(t, dir); len(s) == 0 || s[0].index <= prev {
 				return errors.New("no snapshot of the last writes yet")
 			}
@@ -91,7 +92,7 @@ func snapshottedDataDir(t *testing.T, trailing int) (string, map[string]string) 
 		}
 		written = meta.LastIndex
 	}
-	if code := a.stop(); code != 0 {
+	if code := a.Stop(); code != 0 {
 		t.Fatalf("exit %d on SIGTERM", code)
 	}
 	if n := len(raftSnapshots(t, dir)); n != 2 {
@@ -128,19 +129,6 @@ func copyDataDir(t *testing.T, dir string) string {
 	return dst
 }
 
-// flipByte damages a file in its middle.
-func flipByte(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // checkLatest checks that the agent serves each key with its latest value.
 func checkLatest(t *testing.T, c *api.Client, want map[string]string) {
 	t.Helper()
@@ -168,12 +156,12 @@ func refusedStart(t *testing.T, dataDir string, want ...string) {
 	t.Helper()
 	a := spawnAgent(t, dataDir)
 	select {
-	case <-a.exited:
+	case <-a.Exited():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("still running after 10s:\n%s", a.log)
+		t.Fatalf("still running after 10s:\n%s", a.Output())
 	}
-	out := a.log.String()
-	if code := a.cmd.ProcessState.ExitCode(); code != 1 {
+	out := a.Output()
+	if code := a.State().ExitCode(); code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
@@ -205,7 +193,7 @@ func TestRaftRestartFallsBackToAnOlderSnapshot(t *testing.T) {
 		t.Fatalf("log compacted to %d", first)
 	}
 	for name, damage := range map[string]func(snap string){
-		"state.bin damaged": func(snap string) { flipByte(t, filepath.Join(snap, "state.bin")) },
+		"state.bin damaged": func(snap string) { testutil.FlipByte(t, filepath.Join(snap, "state.bin")) },
 		"meta.json missing": func(snap string) { os.Remove(filepath.Join(snap, "meta.json")) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -214,7 +202,7 @@ func TestRaftRestartFallsBackToAnOlderSnapshot(t *testing.T) {
 			damage(snaps[0].path)
 			a := startAgent(t, d)
 			checkLatest(t, a.client(), want)
-			out := a.log.String()
+			out := a.Output()
 			for _, w := range []string{"[WARN]", "a snapshot cannot be used; starting without it", snaps[0].path,
 				"starting from an older snapshot: raft.db holds every log entry after it, so nothing is lost", snaps[1].path,
 				fmt.Sprintf("rebuilt_from_log=%d-", snaps[1].index+1)} {
@@ -255,7 +243,7 @@ func TestRaftRestartRefusesDamage(t *testing.T) {
 		damage func(d string)
 		want   []string
 	}{
-		{"newest snapshot damaged", func(d string) { flipByte(t, filepath.Join(raftSnapshots(t, d)[0].path, "state.bin")) },
+		{"newest snapshot damaged", func(d string) { testutil.FlipByte(t, filepath.Join(raftSnapshots(t, d)[0].path, "state.bin")) },
 			[]string{"starting would lose the writes at indexes " + strconv.FormatUint(snaps[1].index+1, 10) + "-",
 				"(state.bin: CRC mismatch)", "raft.db does not hold those log entries"}},
 		{"every snapshot deleted", func(d string) {
@@ -340,7 +328,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 		}
 	}
 	archive, _ := saveArchive(t, src.client())
-	src.stop()
+	src.Stop()
 	if len(archive) < 32<<20 {
 		t.Fatalf("archive of %d bytes", len(archive))
 	}
@@ -359,7 +347,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 	body, upload := io.Pipe()
 	t.Cleanup(func() { upload.Close() })
 	go upload.Write(archive[:len(archive)/2])
-	req, err := http.NewRequest("PUT", a.url("/v1/snapshot"), body)
+	req, err := http.NewRequest("PUT", a.URL("/v1/snapshot"), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,13 +369,13 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 		}
 		return dirs[0], info.Size()
 	}
-	eventually(t, 20*time.Second, func() error {
+	testutil.Retry(t, 20*time.Second, "a partial snapshot of 8 MiB", func() error {
 		if _, size := partial(); size < 8<<20 {
 			return fmt.Errorf("partial snapshot of %d bytes", size)
 		}
 		return nil
 	})
-	a.kill()
+	a.Kill()
 	upload.CloseWithError(errors.New("agent killed"))
 	<-answered
 	tmp, _ := partial()
@@ -407,7 +395,7 @@ func TestRaftPartialSnapshotRemovedAfterKillDuringRestore(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Fatalf("partial snapshot still there: %v", err)
 	}
-	out := again.log.String()
+	out := again.Output()
 	for _, w := range []string{"[WARN]", "removed a partial snapshot left by a crash; nothing in it was in use", tmp, fmt.Sprintf("bytes=%d", size)} {
 		if !strings.Contains(out, w) {
 			t.Errorf("log without %q:\n%s", w, out)

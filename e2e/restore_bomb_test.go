@@ -5,41 +5,32 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/consulcompat/consul/internal/agentproc"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 )
 
-// procValue reads one `key: number` line of /proc/<pid>/<file>.
-func (a *agentProc) procValue(file, key string) int64 {
+// rss reads the agent's resident set size.
+func (a *agentProc) rss() agentproc.RSS {
 	a.t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", a.cmd.Process.Pid, file))
+	r, err := a.RSS()
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key+":"); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				n, err := strconv.ParseInt(f[0], 10, 64)
-				if err == nil {
-					return n
-				}
-			}
-		}
-	}
-	a.t.Fatalf("no %s in /proc/<pid>/%s", key, file)
-	return 0
+	return r
 }
 
-// resetPeakRSS makes VmHWM start again from the current RSS.
-func (a *agentProc) resetPeakRSS() {
+// diskWritten reads what the agent has written to storage.
+func (a *agentProc) diskWritten() int64 {
 	a.t.Helper()
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0); err != nil {
+	n, err := a.DiskWritten()
+	if err != nil {
 		a.t.Fatal(err)
 	}
+	return n
 }
 
 // TestRestoreBombsRefused: valid archives of a few megabytes whose
@@ -87,12 +78,14 @@ func TestRestoreBombsRefused(t *testing.T) {
 			if len(archive) > 8<<20 {
 				t.Fatalf("the bomb is %d bytes", len(archive))
 			}
-			a.resetPeakRSS()
-			rss, written := a.procValue("status", "VmRSS")<<10, a.procValue("io", "write_bytes")
+			if err := a.ResetPeakRSS(); err != nil {
+				t.Fatal(err)
+			}
+			rss, written := a.rss().Total<<10, a.diskWritten()
 			start := time.Now()
 			status, msg := putSnapshot(t, a, archive)
 			took := time.Since(start)
-			peak, wrote := max(a.procValue("status", "VmHWM")<<10, rss), a.procValue("io", "write_bytes")-written
+			peak, wrote := max(a.rss().Peak<<10, rss), a.diskWritten()-written
 			t.Logf("%d in %v, RSS %.1f MiB, peak +%.1f MiB, wrote %.1f MiB: %s", status, took.Round(time.Millisecond),
 				float64(rss)/(1<<20), float64(peak-rss)/(1<<20), float64(wrote)/(1<<20), msg)
 			if status != tc.status || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") > 1 {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,10 +93,10 @@ func TestSnapshotCLIRoundTrip(t *testing.T) {
 	checkKeys(t, fresh.client())
 
 	// The restored state is durable: it survives a clean restart.
-	if code := fresh.stop(); code != 0 {
-		t.Fatalf("agent exit code %d on SIGTERM:\n%s", code, fresh.log)
+	if code := fresh.Stop(); code != 0 {
+		t.Fatalf("agent exit code %d on SIGTERM:\n%s", code, fresh.Output())
 	}
-	again := startAgent(t, fresh.dataDir)
+	again := startAgent(t, fresh.DataDir)
 	checkKeys(t, again.client())
 }
 
@@ -106,7 +105,7 @@ func TestSnapshotCLIRoundTrip(t *testing.T) {
 func TestSnapshotArchiveLayout(t *testing.T) {
 	a := startAgent(t, t.TempDir())
 	writeKeys(t, a.client())
-	resp, err := http.Get(a.url("/v1/snapshot"))
+	resp, err := http.Get(a.URL("/v1/snapshot"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +178,7 @@ func stateToKeep(t *testing.T, a *agentProc) (archive []byte, files []string) {
 	if _, err := c.KV().Put(&api.KVPair{Key: "after/save", Value: []byte("kept")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	return archive, dirFiles(t, a.dataDir)
+	return archive, dirFiles(t, a.DataDir)
 }
 
 // checkKept fails unless a still leads, with the state and the files
@@ -194,7 +193,7 @@ func checkKept(t *testing.T, a *agentProc, files []string) {
 	if leader, err := c.Status().Leader(); err != nil || leader == "" {
 		t.Fatalf("no leader after a refused restore: %q %v", leader, err)
 	}
-	if after := dirFiles(t, a.dataDir); strings.Join(after, "\n") != strings.Join(files, "\n") {
+	if after := dirFiles(t, a.DataDir); strings.Join(after, "\n") != strings.Join(files, "\n") {
 		t.Fatalf("files in the data dir changed:\nbefore %v\nafter  %v", files, after)
 	}
 }
@@ -202,7 +201,7 @@ func checkKept(t *testing.T, a *agentProc, files []string) {
 // putSnapshot restores archive over HTTP and returns the answer.
 func putSnapshot(t *testing.T, a *agentProc, archive []byte) (status int, msg string) {
 	t.Helper()
-	req, _ := http.NewRequest("PUT", a.url("/v1/snapshot"), bytes.NewReader(archive))
+	req, _ := http.NewRequest("PUT", a.URL("/v1/snapshot"), bytes.NewReader(archive))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -260,8 +259,7 @@ func TestSnapshotCLIPipes(t *testing.T) {
 	a := startAgent(t, t.TempDir())
 	writeKeys(t, a.client())
 
-	save := exec.Command(consulBin, "snapshot", "save", "-")
-	save.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+a.httpAddr)
+	save := a.cli("snapshot", "save", "-")
 	var archive, saveErr bytes.Buffer
 	save.Stdout, save.Stderr = &archive, &saveErr
 	if err := save.Run(); err != nil {
@@ -275,8 +273,7 @@ func TestSnapshotCLIPipes(t *testing.T) {
 	}
 
 	fresh := startAgent(t, t.TempDir())
-	restore := exec.Command(consulBin, "snapshot", "restore", "-")
-	restore.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+fresh.httpAddr)
+	restore := fresh.cli("snapshot", "restore", "-")
 	restore.Stdin = bytes.NewReader(archive.Bytes())
 	out, err := restore.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Restored snapshot") {
@@ -285,8 +282,7 @@ func TestSnapshotCLIPipes(t *testing.T) {
 	checkKeys(t, fresh.client())
 
 	// A truncated archive on stdin is refused and changes nothing.
-	restore = exec.Command(consulBin, "snapshot", "restore", "-")
-	restore.Env = append(os.Environ(), "CONSUL_HTTP_ADDR="+fresh.httpAddr)
+	restore = fresh.cli("snapshot", "restore", "-")
 	restore.Stdin = bytes.NewReader(archive.Bytes()[:archive.Len()/2])
 	if out, err := restore.CombinedOutput(); err == nil {
 		t.Fatalf("restore - of half an archive succeeded: %s", out)

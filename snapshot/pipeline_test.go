@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/structs"
-	"go.uber.org/goleak"
 )
 
 // cutWriter accepts n bytes, then fails.
@@ -28,7 +28,7 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 // TestWriteFailingOutput: when the output fails midway, at any point,
 // Write reports that failure and its compressing goroutine ends.
 func TestWriteFailingOutput(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	recs := makeRecords(rand.New(rand.NewPCG(3, 3)), 2000)
 	hdr := structs.SnapshotHeader{LastIndex: 7}
 	size := stateSize(t, hdr, recs)

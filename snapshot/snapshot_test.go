@@ -10,9 +10,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/raft"
@@ -445,7 +445,7 @@ func TestWriteStreams(t *testing.T) {
 	recs := makeRecords(rand.New(rand.NewPCG(9, 9)), 10000)
 	hdr := structs.SnapshotHeader{LastIndex: 4711}
 	size := stateSize(t, hdr, recs)
-	out := &lockedBuffer{}
+	out := &testutil.Buffer{}
 	var atStart, atEnd int
 	err := Write(out, testMeta(size), func(w io.Writer) error {
 		atStart = out.Len()
@@ -506,32 +506,6 @@ func TestStateMethodFollowsTheData(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that the pipeline's goroutine may write
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// Bytes returns a copy of what was written so far.
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 // mutableReaderAt lets a test change an archive after it was verified.

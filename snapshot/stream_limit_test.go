@@ -7,9 +7,9 @@ import (
 	"io"
 	"testing"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
-	"go.uber.org/goleak"
 )
 
 // countingReader counts the bytes read from r.
@@ -57,7 +57,7 @@ func TestStreamStateLimit(t *testing.T) {
 		{name: "declared exactly the limit", declared: bomb.Size, limit: bomb.Size},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			testutil.CheckLeaks(t)
 			archive := bomb.Archive(t, tc.declared)
 			src := &countingReader{r: bytes.NewReader(archive)}
 			records := 0

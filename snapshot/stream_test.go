@@ -12,16 +12,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot/snapshottest"
 	"github.com/consulcompat/consul/structs"
-	"go.uber.org/goleak"
 )
 
 // TestStreamRoundTrip: a streamed read of what Write wrote gives the
 // metadata, the state bytes, every record (fresh values, in order), the
 // header and the sum.
 func TestStreamRoundTrip(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	for _, perType := range []int{0, 3, 3000} {
 		recs := makeRecords(rand.New(rand.NewPCG(5, uint64(perType))), perType)
 		data, meta := writeArchive(t, recs)
@@ -116,7 +116,7 @@ func TestStreamHoldsBackTheEnd(t *testing.T) {
 		}(), "central directory names"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			testutil.CheckLeaks(t)
 			_, st, err := OpenStream(bytes.NewReader(tc.data), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -180,7 +180,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // read; a failing source is not reported as a corrupt archive; closing
 // early ends the decoder.
 func TestStreamErrors(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	data, _ := writeArchive(t, makeRecords(rand.New(rand.NewPCG(13, 13)), 300))
 
 	errStop := errors.New("store refuses the record")

@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/consulcompat/consul/bench/internal/agentproc"
+	"github.com/consulcompat/consul/internal/agentproc"
 )
 
 func main() {
@@ -40,9 +40,9 @@ func main() {
 	defer stop()
 
 	start := time.Now()
-	load(agent.HTTP, *keys, *valueSize, *workers, *text)
+	load(agent.URL(""), *keys, *valueSize, *workers, *text)
 	loadTime := time.Since(start)
-	rssRest := agent.RSS().Total
+	rssRest := rssOf(agent)
 
 	// Sized ahead: growing a buffer by doubling while the archive arrives
 	// cost this client more than the server's whole save (52 MB: 1.5 s
@@ -56,12 +56,12 @@ func main() {
 	for i := 0; i < *rounds; i++ {
 		archive.Reset()
 		saves = append(saves, measure(agent, func() phaseResult {
-			return saveSnapshot(agent.HTTP, &archive)
+			return saveSnapshot(agent.URL(""), &archive)
 		}))
 	}
 	for i := 0; i < *rounds; i++ {
 		restores = append(restores, measure(agent, func() phaseResult {
-			return restoreSnapshot(agent.HTTP, archive.Bytes())
+			return restoreSnapshot(agent.URL(""), archive.Bytes())
 		}))
 	}
 	save, restore := summary(saves), summary(restores)
@@ -165,7 +165,7 @@ type phaseResult struct {
 func startAgent(bin, name string) (agent *agentproc.Agent, stop func()) {
 	dir, err := os.MkdirTemp("", "snapshotbench-"+name+"-")
 	check(err)
-	agent, err = agentproc.Start(bin, dir, name)
+	agent, err = agentproc.Start(bin, name, dir, "-log-level", "warn")
 	if err != nil {
 		os.RemoveAll(dir)
 		log.Fatal(err)
@@ -182,7 +182,7 @@ func restoreIntoFresh(bin string, archive []byte) phaseResult {
 	agent, stop := startAgent(bin, "fresh")
 	defer stop()
 	return measure(agent, func() phaseResult {
-		return restoreSnapshot(agent.HTTP, archive)
+		return restoreSnapshot(agent.URL(""), archive)
 	})
 }
 
@@ -215,7 +215,7 @@ func measure(agent *agentproc.Agent, fn func() phaseResult) phaseResult {
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if r := agent.RSS().Total; r > max {
+			if r := rssOf(agent); r > max {
 				max = r
 			}
 			select {
@@ -226,13 +226,26 @@ func measure(agent *agentproc.Agent, fn func() phaseResult) phaseResult {
 			}
 		}
 	}()
-	rest, before := agent.RSS().Total, agent.DiskWritten()
+	rest, before := rssOf(agent), writtenBy(agent)
 	r := fn()
 	r.restRSS = rest
-	r.written = agent.DiskWritten() - before
+	r.written = writtenBy(agent) - before
 	close(stop)
 	r.peakRSS = <-peak
 	return r
+}
+
+// rssOf is the agent's total RSS in KiB; 0 once it has ended.
+func rssOf(agent *agentproc.Agent) int64 {
+	r, _ := agent.RSS()
+	return r.Total
+}
+
+// writtenBy is what the agent has written to storage so far.
+func writtenBy(agent *agentproc.Agent) int64 {
+	n, err := agent.DiskWritten()
+	check(err)
+	return n
 }
 
 func saveSnapshot(base string, out *bytes.Buffer) phaseResult {

@@ -23,14 +23,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/consulcompat/consul/bench/internal/agentproc"
+	"github.com/consulcompat/consul/internal/agentproc"
 )
 
 // maxListed is how many problems of one kind the summary lists.
@@ -87,10 +86,9 @@ func run() int {
 		os.RemoveAll(dir)
 	})
 
-	agent, err := agentproc.Start(cfg.bin, dir, "soak")
+	agent, err := agentproc.Start(cfg.bin, "soak", dir, "-log-level", "warn")
 	if err != nil {
 		log.Print(err)
-		printLogTail(filepath.Join(dir, agentproc.LogName))
 		return 1
 	}
 	defer agent.Stop()
@@ -121,8 +119,8 @@ func run() int {
 	defer stopWrites()
 	var total counters
 	stopRSS := sampleRSS(agent, start)
-	waitWriters := writers(writeCtx, client, agent.HTTP, cfg.writers, cfg.valueSize, start, &total)
-	waitSaver := saver(runCtx, client, agent.HTTP, cfg.interval, start, &total)
+	waitWriters := writers(writeCtx, client, agent.URL(""), cfg.writers, cfg.valueSize, start, &total)
+	waitSaver := saver(runCtx, client, agent.URL(""), cfg.interval, start, &total)
 	if cfg.progress > 0 {
 		go progress(runCtx, cfg.progress, start, agent, &total)
 	}
@@ -137,7 +135,7 @@ func run() int {
 
 	if !judge(cfg, o, client, agent) {
 		agent.Stop()
-		printLogTail(agent.Log)
+		printLogTail(agent.Output())
 		return 1
 	}
 	return 0
@@ -197,9 +195,9 @@ func judge(cfg config, o outcome, client *http.Client, agent *agentproc.Agent) b
 	readBack := "not done: the agent exited"
 	select {
 	case <-agent.Exited():
-		fail("the agent exited during the run", []string{fmt.Sprint(agent.ExitErr())})
+		fail("the agent exited during the run", []string{agent.State().String()})
 	default:
-		c, err := checkReadBack(client, agent.HTTP, ws, cfg.valueSize)
+		c, err := checkReadBack(client, agent.URL(""), ws, cfg.valueSize)
 		switch {
 		case err != nil:
 			readBack = "failed"
@@ -292,7 +290,7 @@ func progress(ctx context.Context, every time.Duration, start time.Time, agent *
 			return
 		case <-t.C:
 		}
-		r := agent.RSS()
+		r, _ := agent.RSS()
 		log.Printf("+%s: %d writes acknowledged, %d failed; %d saves, %d failed; RSS %.1f MiB, anon %.1f MiB",
 			time.Since(start).Round(time.Second), total.acked.Load(), total.failedWrites.Load(),
 			total.saves.Load(), total.failedSaves.Load(), mib(r.Total), mib(r.Anon))
@@ -325,14 +323,12 @@ func onSignal(abort func()) context.Context {
 	return ctx
 }
 
-// printLogTail shows the end of the agent's log, which goes away with
-// the temporary directory.
-func printLogTail(path string) {
-	buf, err := os.ReadFile(path)
-	if err != nil || len(strings.TrimSpace(string(buf))) == 0 {
+// printLogTail shows the end of the agent's output.
+func printLogTail(output string) {
+	if strings.TrimSpace(output) == "" {
 		return
 	}
-	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(output, "\n"), "\n")
 	if len(lines) > 20 {
 		lines = lines[len(lines)-20:]
 	}

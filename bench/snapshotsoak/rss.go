@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/consulcompat/consul/bench/internal/agentproc"
+	"github.com/consulcompat/consul/internal/agentproc"
 )
 
 // rssSample is the server's RSS at one moment of the run.
@@ -23,8 +23,8 @@ func sampleRSS(agent *agentproc.Agent, start time.Time) (stop func() []rssSample
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			// A zero RSS means the process is gone.
-			if r := agent.RSS(); r.Total > 0 {
+			// An error means the process is gone.
+			if r, err := agent.RSS(); err == nil {
 				samples = append(samples, rssSample{time.Since(start), r})
 			}
 			select {

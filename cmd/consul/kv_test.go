@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -246,10 +248,10 @@ func (a *testAgent) get(t *testing.T, key string) *api.KVPair {
 func (a *testAgent) session(t *testing.T) string {
 	t.Helper()
 	var id string
-	retryUntil(t, "a session", func() bool {
+	testutil.Retry(t, 10*time.Second, "a session", func() error {
 		var err error
 		id, _, err = a.client.Session().Create(&api.SessionEntry{}, nil)
-		return err == nil
+		return err
 	})
 	return id
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,9 +17,9 @@ import (
 
 	"github.com/consulcompat/consul/agent"
 	"github.com/consulcompat/consul/agent/config"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/hashicorp/consul/api"
 	"github.com/hashicorp/go-hclog"
-	"go.uber.org/goleak"
 )
 
 // rootSecret is the initial management token of the agents with ACLs on.
@@ -98,17 +99,22 @@ func startAgent(dataDir string, mutate func(*config.Config)) (*testAgent, error)
 	ta := &testAgent{Agent: a, url: "http://" + a.HTTPAddr(), dataDir: dataDir, acl: cfg.ACL.Enabled}
 	ta.client, err = api.NewClient(&api.Config{Address: ta.url, Token: cfg.ACL.Tokens.InitialManagement})
 	if err == nil {
-		err = waitFor("a leader", func() bool {
+		err = testutil.Wait(10*time.Second, func() error {
 			leader, err := ta.client.Status().Leader()
-			return err == nil && leader != ""
+			if err == nil && leader == "" {
+				err = errors.New("no leader")
+			}
+			return err
 		})
 	}
 	if err == nil && cfg.ACL.Enabled {
 		// The leader creates the anonymous token and the initial
 		// management one after its election.
-		err = waitFor("the ACL tokens", func() bool {
-			_, _, err := ta.client.ACL().TokenReadSelf(nil)
-			return err == nil
+		err = testutil.Wait(10*time.Second, func() error {
+			if _, _, err := ta.client.ACL().TokenReadSelf(nil); err != nil {
+				return fmt.Errorf("the initial management token: %w", err)
+			}
+			return nil
 		})
 	}
 	if err != nil {
@@ -169,26 +175,11 @@ func TestMain(m *testing.M) {
 		}
 		os.RemoveAll(a.dataDir)
 	}
-	if err := findLeaks(); err != nil {
+	if err := testutil.FindLeaks(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// findLeaks reports the goroutines still running 3 s after the agents'
-// shutdown: memberlist's Shutdown does not wait for a probe in flight.
-func findLeaks() error {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		// A Raft future pending when Raft shuts down may never be
-		// answered; the goroutine waiting on it is Raft's.
-		err := goleak.Find(goleak.IgnoreAnyFunction("github.com/consulcompat/consul/consul.(*Server).raftWait.func1"))
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // reset deletes what tests store in the agent.
@@ -241,26 +232,6 @@ func (a *testAgent) reset(t *testing.T) {
 			}
 		}
 	}
-}
-
-// retryUntil waits until cond holds, failing the test after 10 seconds.
-func retryUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	if err := waitFor(what, cond); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitFor waits until cond holds, for at most 10 seconds.
-func waitFor(what string, cond func() bool) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not within 10s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
 }
 
 // requestSpy is a reverse proxy in front of a real agent that records

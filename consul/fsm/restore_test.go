@@ -3,22 +3,29 @@ package fsm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/internal/testutil"
 	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	"go.uber.org/goleak"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind, such
 // as the decoder of an upload's stream.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if err := testutil.FindLeaks(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // fsmWith is an FSM whose state holds key=value, written at index.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -156,27 +155,6 @@ func TestACLSnapshotRefusedBeforeAnyByte(t *testing.T) {
 	if err := root.Snapshot().Restore(nil, bytes.NewReader(archive)); err != nil {
 		t.Fatalf("management restore: %v", err)
 	}
-}
-
-type httpResult struct {
-	status   int
-	body     []byte
-	filtered bool
-}
-
-func doHTTP(t *testing.T, method, url, secret string, body []byte) httpResult {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
-	if secret != "" {
-		req.Header.Set("X-Consul-Token", secret)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return httpResult{resp.StatusCode, b, resp.Header.Get("X-Consul-Results-Filtered-By-ACLs") == "true"}
 }
 
 func TestACLBootstrapOnceAndReset(t *testing.T) {

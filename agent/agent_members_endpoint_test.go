@@ -2,9 +2,7 @@ package agent
 
 import (
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -120,15 +118,9 @@ func TestMembershipHTTPErrors(t *testing.T) {
 		{"PUT", "/v1/agent/members", 405, ""},
 	}
 	for _, tc := range cases {
-		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
-			t.Errorf("%s %s: %d %q, want %d with %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.body)
+		r := doHTTP(t, tc.method, base+tc.path, "", nil)
+		if r.status != tc.status || !strings.Contains(string(r.body), tc.body) {
+			t.Errorf("%s %s: %d %q, want %d with %q", tc.method, tc.path, r.status, r.body, tc.status, tc.body)
 		}
 	}
 	// The agent is still a cluster of one, and running.

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bytes"
 	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -160,4 +162,33 @@ func clientWithToken(t *testing.T, a *Agent, secret string) *api.Client {
 // testLogger discards what an agent logs below errors.
 func testLogger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: io.Discard})
+}
+
+// httpResult is an HTTP answer as doHTTP reads it.
+type httpResult struct {
+	status int
+	body   []byte
+	header http.Header
+	// filtered is X-Consul-Results-Filtered-By-ACLs.
+	filtered bool
+}
+
+// doHTTP sends a request with the token secret (none if empty) and reads
+// the whole answer.
+func doHTTP(t *testing.T, method, url, secret string, body []byte) httpResult {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secret != "" {
+		req.Header.Set("X-Consul-Token", secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return httpResult{resp.StatusCode, b, resp.Header, resp.Header.Get("X-Consul-Results-Filtered-By-ACLs") == "true"}
 }

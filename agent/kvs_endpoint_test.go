@@ -1,9 +1,6 @@
 package agent
 
 import (
-	"bytes"
-	"io"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,50 +66,44 @@ func TestKVRawAndHTTPDetails(t *testing.T) {
 	longest, tooLong := strings.Repeat("k", 8192), strings.Repeat("k", 8193)
 	cases := []struct {
 		method, path string
-		body         io.Reader
+		body         string
 		status       int
 		want         string
 	}{
-		{"GET", "/v1/kv/raw?raw", nil, 200, "<b>bytes</b>"},
-		{"GET", "/v1/kv/nope", nil, 404, ""},
-		{"GET", "/v1/kv/nope?recurse", nil, 404, ""},
-		{"PUT", "/v1/kv/", strings.NewReader("x"), 400, "Missing key name"},
-		{"PUT", "/v1/kv/big", bytes.NewReader(make([]byte, 512*1024+1)), 413, "too large"},
-		{"PUT", "/v1/kv/ok", bytes.NewReader(make([]byte, 512*1024)), 200, "true"},
-		{"PUT", "/v1/kv/f?flags=abc", nil, 400, "Invalid flags"},
-		{"PUT", "/v1/kv/c?cas=0", nil, 200, "true"},
-		{"PUT", "/v1/kv/c?cas=0", nil, 200, "false"},
-		{"GET", "/v1/kv/raw?index=abc", nil, 400, "Invalid index"},
-		{"GET", "/v1/kv/raw?wait=forever&index=1", nil, 400, "Invalid wait"},
-		{"GET", "/v1/kv/raw?stale&consistent", nil, 400, "conflicting"},
-		{"GET", "/v1/kv/raw?dc=dc2", nil, 500, "No path to datacenter"},
-		{"POST", "/v1/kv/raw", nil, 405, ""},
-		{"DELETE", "/v1/kv/c?cas=1", nil, 200, "false"},
-		{"DELETE", "/v1/kv/", nil, 400, "Missing key name"},
-		{"PUT", "/v1/kv/" + longest, strings.NewReader("x"), 200, "true"},
-		{"PUT", "/v1/kv/" + tooLong, strings.NewReader("x"), 400, "Key is too long (8193 > 8192 bytes)"},
-		{"PUT", "/v1/kv/" + tooLong + "?cas=0", strings.NewReader("x"), 400, "Key is too long"},
-		{"PUT", "/v1/txn", strings.NewReader(`[{"KV":{"Verb":"set","Key":"` + tooLong + `"}}]`), 400, "Key is too long"},
-		{"GET", "/v1/kv/" + tooLong, nil, 404, ""},
-		{"DELETE", "/v1/kv/" + tooLong, nil, 200, "true"},
-		{"PUT", "/v1/kv/bad%FFkey", strings.NewReader("x"), 400, `Key "bad\xffkey" is not valid UTF-8`},
-		{"GET", "/v1/kv/bad%FFkey", nil, 404, ""},
+		{"GET", "/v1/kv/raw?raw", "", 200, "<b>bytes</b>"},
+		{"GET", "/v1/kv/nope", "", 404, ""},
+		{"GET", "/v1/kv/nope?recurse", "", 404, ""},
+		{"PUT", "/v1/kv/", "x", 400, "Missing key name"},
+		{"PUT", "/v1/kv/big", string(make([]byte, 512*1024+1)), 413, "too large"},
+		{"PUT", "/v1/kv/ok", string(make([]byte, 512*1024)), 200, "true"},
+		{"PUT", "/v1/kv/f?flags=abc", "", 400, "Invalid flags"},
+		{"PUT", "/v1/kv/c?cas=0", "", 200, "true"},
+		{"PUT", "/v1/kv/c?cas=0", "", 200, "false"},
+		{"GET", "/v1/kv/raw?index=abc", "", 400, "Invalid index"},
+		{"GET", "/v1/kv/raw?wait=forever&index=1", "", 400, "Invalid wait"},
+		{"GET", "/v1/kv/raw?stale&consistent", "", 400, "conflicting"},
+		{"GET", "/v1/kv/raw?dc=dc2", "", 500, "No path to datacenter"},
+		{"POST", "/v1/kv/raw", "", 405, ""},
+		{"DELETE", "/v1/kv/c?cas=1", "", 200, "false"},
+		{"DELETE", "/v1/kv/", "", 400, "Missing key name"},
+		{"PUT", "/v1/kv/" + longest, "x", 200, "true"},
+		{"PUT", "/v1/kv/" + tooLong, "x", 400, "Key is too long (8193 > 8192 bytes)"},
+		{"PUT", "/v1/kv/" + tooLong + "?cas=0", "x", 400, "Key is too long"},
+		{"PUT", "/v1/txn", `[{"KV":{"Verb":"set","Key":"` + tooLong + `"}}]`, 400, "Key is too long"},
+		{"GET", "/v1/kv/" + tooLong, "", 404, ""},
+		{"DELETE", "/v1/kv/" + tooLong, "", 200, "true"},
+		{"PUT", "/v1/kv/bad%FFkey", "x", 400, `Key "bad\xffkey" is not valid UTF-8`},
+		{"GET", "/v1/kv/bad%FFkey", "", 404, ""},
 	}
 	for _, tc := range cases {
-		req, _ := http.NewRequest(tc.method, base+tc.path, tc.body)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		r := doHTTP(t, tc.method, base+tc.path, "", []byte(tc.body))
+		if r.status != tc.status || !strings.Contains(string(r.body), tc.want) {
+			t.Errorf("%s %.80s: %d %.200q, want %d containing %q", tc.method, tc.path, r.status, r.body, tc.status, tc.want)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
-			t.Errorf("%s %.80s: %d %.200q, want %d containing %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
-		}
-		if tc.status == 405 && resp.Header.Get("Allow") == "" {
+		if tc.status == 405 && r.header.Get("Allow") == "" {
 			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
 		}
-		if tc.status == 200 && tc.method == "GET" && resp.Header.Get("X-Consul-Index") == "" {
+		if tc.status == 200 && tc.method == "GET" && r.header.Get("X-Consul-Index") == "" {
 			t.Errorf("%s %s: no X-Consul-Index", tc.method, tc.path)
 		}
 	}

@@ -61,18 +61,12 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 		{"PUT", "", "", 400, "snapshot"},
 		{"GET", "?dc=dc2", "", 500, "No path to datacenter"},
 	} {
-		req, _ := http.NewRequest(tc.method, base+tc.query, strings.NewReader(tc.body))
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		r := doHTTP(t, tc.method, base+tc.query, "", []byte(tc.body))
+		if r.status != tc.status || !strings.Contains(string(r.body), tc.want) {
+			t.Errorf("%s %s: %d %q, want %d with %q", tc.method, tc.query, r.status, r.body, tc.status, tc.want)
 		}
-		got, _ := io.ReadAll(r.Body)
-		r.Body.Close()
-		if r.StatusCode != tc.status || !strings.Contains(string(got), tc.want) {
-			t.Errorf("%s %s: %d %q, want %d with %q", tc.method, tc.query, r.StatusCode, got, tc.status, tc.want)
-		}
-		if tc.status == 405 && r.Header.Get("Allow") != "GET, PUT" {
-			t.Errorf("%s: Allow = %q", tc.method, r.Header.Get("Allow"))
+		if tc.status == 405 && r.header.Get("Allow") != "GET, PUT" {
+			t.Errorf("%s: Allow = %q", tc.method, r.header.Get("Allow"))
 		}
 	}
 	if p, _, err := c.KV().Get("keep", nil); err != nil || p == nil {

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -56,14 +55,8 @@ func TestTxnWithAPIClient(t *testing.T) {
 		{`[{"Node":{"Verb":"set"}}]`, 400},
 		{`[{"KV":{"Verb":"frobnicate","Key":"x"}}]`, 409},
 	} {
-		req, _ := http.NewRequest("PUT", base, strings.NewReader(tc.body))
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Body.Close()
-		if r.StatusCode != tc.status {
-			t.Errorf("%.40s: status %d, want %d", tc.body, r.StatusCode, tc.status)
+		if r := doHTTP(t, "PUT", base, "", []byte(tc.body)); r.status != tc.status {
+			t.Errorf("%.40s: status %d, want %d", tc.body, r.status, tc.status)
 		}
 	}
 }

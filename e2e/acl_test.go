@@ -228,14 +228,9 @@ func getJSON(t *testing.T, url string, prep func(*http.Request), status int, out
 	if prep != nil {
 		prep(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("%s %s: %d %s, want %d", req.Method, req.URL.Path, resp.StatusCode, body, status)
+	got, body := send(t, req)
+	if got != status {
+		t.Fatalf("%s %s: %d %s, want %d", req.Method, req.URL.Path, got, body, status)
 	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {

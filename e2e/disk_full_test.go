@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,13 +66,8 @@ func put(t *testing.T, url string, body []byte) (int, string, time.Duration) {
 	t.Helper()
 	req, _ := http.NewRequest("PUT", url, bytes.NewReader(body))
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), time.Since(start)
+	status, answer := send(t, req)
+	return status, string(answer), time.Since(start)
 }
 
 // TestDiskFullRefusesWritesAndServesReads: when the disk holding Raft's

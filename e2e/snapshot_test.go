@@ -202,13 +202,8 @@ func checkKept(t *testing.T, a *agentProc, files []string) {
 func putSnapshot(t *testing.T, a *agentProc, archive []byte) (status int, msg string) {
 	t.Helper()
 	req, _ := http.NewRequest("PUT", a.URL("/v1/snapshot"), bytes.NewReader(archive))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, string(body)
+	status, body := send(t, req)
+	return status, string(body)
 }
 
 // TestCorruptArchiveChangesNothing: a damaged upload is answered 400, the

@@ -398,16 +398,7 @@ acl {
 			for name := range tc.files {
 				args = append(args, "-config-file=@"+name)
 			}
-			cfg, err := Load(append([]string{"-dev"}, inDir(dir, args)...))
-			if err == nil {
-				t.Fatalf("Load: got %+v, want an error", cfg)
-			}
-			for _, w := range tc.want {
-				w = strings.ReplaceAll(w, "@", dir)
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			err := loadFails(t, dir, append([]string{"-dev"}, inDir(dir, args)...), tc.want)
 			for _, n := range tc.never {
 				if strings.Contains(err.Error(), n) {
 					t.Errorf("error %q shows %q", err, n)

@@ -364,6 +364,23 @@ raft_trailing_logs = 4`},
 	}
 }
 
+// loadFails runs Load with args, which must fail with an error holding
+// each of want ("@" in them stands for dir); it returns the error.
+func loadFails(t *testing.T, dir string, args, want []string) error {
+	t.Helper()
+	cfg, err := Load(args)
+	if err == nil {
+		t.Fatalf("Load: got %+v, want an error", cfg)
+	}
+	for _, w := range want {
+		w = strings.ReplaceAll(w, "@", dir)
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	return err
+}
+
 // inDir puts dir before every "@name" in args, in "-flag=@name" or as a
 // value of its own.
 func inDir(dir string, args []string) []string {
@@ -759,16 +776,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeFiles(t, tc.files)
-			cfg, err := Load(inDir(dir, tc.args))
-			if err == nil {
-				t.Fatalf("Load: got %+v, want an error", cfg)
-			}
-			for _, w := range tc.want {
-				w = strings.ReplaceAll(w, "@", dir)
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			err := loadFails(t, dir, inDir(dir, tc.args), tc.want)
 			if got := errors.Is(err, ErrUsage); got != tc.usage {
 				t.Errorf("errors.Is(err, ErrUsage) = %v, want %v", got, tc.usage)
 			}

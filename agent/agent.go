@@ -86,6 +86,8 @@ func (a *Agent) serverConfig() (*consul.Config, error) {
 	c.RPCMaxConnsPerClient = a.cfg.Limits.RPCMaxConnsPerClient
 	c.RPCHandshakeTimeout = a.cfg.Limits.RPCHandshakeTimeout
 	c.RestoreMaxStateBytes = int64(a.cfg.Limits.RestoreMaxStateBytes)
+	c.RestoreUploadGrace = a.cfg.Limits.RestoreUploadGrace
+	c.RestoreUploadMinRate = int64(a.cfg.Limits.RestoreUploadMinRate)
 	if a.cfg.SessionTTLMin > 0 {
 		c.SessionTTLMin = a.cfg.SessionTTLMin
 	}

@@ -154,6 +154,10 @@ func errorStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, structs.ErrDiskFull):
 		return http.StatusInsufficientStorage
+	case errors.Is(err, structs.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, structs.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -162,7 +166,7 @@ func errorStatus(err error) int {
 // prefixes that only exist to carry the status code.
 func errorText(err error) string {
 	msg := err.Error()
-	for _, s := range []error{structs.ErrBadRequest, structs.ErrTooLarge, structs.ErrNotFound} {
+	for _, s := range []error{structs.ErrBadRequest, structs.ErrTooLarge, structs.ErrNotFound, structs.ErrConflict, structs.ErrUnavailable} {
 		msg = strings.TrimPrefix(msg, s.Error()+": ")
 	}
 	return msg

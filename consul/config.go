@@ -91,6 +91,12 @@ type Config struct {
 	// server may use: the machine's, or its cgroup's limit if lower.
 	// snapshot.MaxStateSize (16 GiB) bounds it in any case.
 	RestoreMaxStateBytes int64
+	// RestoreUploadGrace and RestoreUploadMinRate bound how long a
+	// restore upload may take: grace, plus its declared state size at the
+	// rate, in bytes a second (limits.restore_upload_grace,
+	// limits.restore_upload_min_rate). A grace of 0 sets no bound.
+	RestoreUploadGrace   time.Duration
+	RestoreUploadMinRate int64
 }
 
 // DefaultConfig returns Consul's defaults for a server.
@@ -119,5 +125,7 @@ func DefaultConfig() *Config {
 		SessionTTLMin:        structs.SessionTTLMin,
 		RPCMaxConnsPerClient: 100,
 		RPCHandshakeTimeout:  5 * time.Second,
+		RestoreUploadGrace:   30 * time.Second,
+		RestoreUploadMinRate: 1 << 20,
 	}
 }

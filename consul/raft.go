@@ -87,6 +87,11 @@ func (s *Server) setupRaft() error {
 		return err
 	}
 	s.raftStores = stores
+	// Before Raft replays its log: the dumps of the restore entries it
+	// holds must stay.
+	if err := s.staging.noteLog(stores.logs); err != nil {
+		return err
+	}
 	s.raftTrans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  s.raftLayer,
 		MaxPool: 3,
@@ -119,8 +124,10 @@ func (s *Server) setupRaft() error {
 		return fmt.Errorf("server: start raft: %w", err)
 	}
 	s.raft = r
-	s.wg.Add(1)
+	s.staging.collect(true)
+	s.wg.Add(2)
 	go s.monitorLeadership(notifyCh)
+	go s.staging.collectLoop()
 	return nil
 }
 

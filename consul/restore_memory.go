@@ -3,6 +3,8 @@ package consul
 import (
 	"runtime/debug"
 	"sync"
+
+	"github.com/consulcompat/consul/structs"
 )
 
 // restoreGCPercent is the garbage collector's target while a restore
@@ -22,7 +24,7 @@ const restoreGCPercent = 50
 // speed), unless the configured target is tighter already or the
 // collector is off (GOGC=off). It returns the function that undoes it.
 func (s *Server) tightenGCForRestore(incoming int64) (undo func()) {
-	snap := s.fsm.State().Snapshot(0)
+	snap := s.fsm.State().Snapshot(structs.SnapshotHeader{})
 	current, err := snap.Size()
 	snap.Release()
 	if err != nil || current < incoming/2 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -53,6 +55,9 @@ type Server struct {
 	// disk refuses writes while Raft's disk is full (disk_guard.go).
 	disk *diskGuard
 
+	// staging holds the state dumps of restores (restore_staging.go).
+	staging *restoreStaging
+
 	// restoreMu lets one snapshot restore run at a time
 	// (snapshot_endpoint.go).
 	restoreMu sync.Mutex
@@ -87,14 +92,9 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 	if config.TombstoneTTL <= 0 || config.TombstoneGranularity <= 0 {
 		return nil, errors.New("server: the tombstone TTL and granularity must be positive")
 	}
-	f, err := fsm.New(logger.Named("fsm"))
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		config:      config,
 		logger:      logger,
-		fsm:         f,
 		rpcServer:   rpc.NewServer(),
 		serfEventCh: make(chan serf.Event, serfEventBuffer),
 		servers:     newServerLookup(),
@@ -102,6 +102,16 @@ func NewServer(config *Config, logger hclog.Logger) (*Server, error) {
 		reconcileCh: make(chan struct{}, 1),
 		reaped:      make(map[string]*serverInfo),
 		shutdownCh:  make(chan struct{}),
+	}
+	dir, err := stagingDir(config)
+	if err != nil {
+		return nil, err
+	}
+	if s.staging, err = newRestoreStaging(s, dir, logger); err != nil {
+		return nil, err
+	}
+	if s.fsm, err = fsm.New(logger.Named("fsm"), s.staging); err != nil {
+		return nil, err
 	}
 	s.disk = newDiskGuard(raftDir(config), logger)
 	s.pool = newConnPool(yamuxConfig(s))
@@ -161,6 +171,19 @@ func (s *Server) registerEndpoints() error {
 	return nil
 }
 
+// stagingDir is where restores stage their state dumps:
+// <data-dir>/restore, or a temp dir in dev mode, which keeps nothing.
+func stagingDir(c *Config) (string, error) {
+	if !c.DevMode {
+		return filepath.Join(c.DataDir, "restore"), nil
+	}
+	dir, err := os.MkdirTemp("", "consul-dev-restore-")
+	if err != nil {
+		return "", fmt.Errorf("server: staging dir: %w", err)
+	}
+	return dir, nil
+}
+
 // advertiseAddr is the address other servers reach a bound listener at:
 // the configured IP, or else the bound one with an unspecified IP
 // replaced by loopback; with the bound port either way. RPC (and Raft)
@@ -216,6 +239,10 @@ func (s *Server) Shutdown() error {
 		s.inbound.closeAll()
 		s.pool.Shutdown()
 		s.wg.Wait()
+		if s.config.DevMode && s.staging != nil {
+			// -dev keeps nothing: its staging directory was a temp dir.
+			os.RemoveAll(s.staging.store.Dir())
+		}
 		s.shutdownErr = errors.Join(errs...)
 	})
 	return s.shutdownErr

@@ -56,7 +56,7 @@ func (s *Server) snapshotSave(stale bool, replyFn structs.SnapshotReplyFunc) err
 			return fmt.Errorf("snapshot: barrier: %w", err)
 		}
 	}
-	applied := s.raft.AppliedIndex()
+	applied := s.fsm.AppliedIndex()
 	snap, term := s.fsm.SnapshotState()
 	defer snap.Release()
 	index := snap.LastIndex()
@@ -97,58 +97,79 @@ func (s *Server) setSnapshotMeta(reply *structs.SnapshotResponse) {
 	reply.KnownLeader, reply.LastContact = m.KnownLeader, m.LastContact
 }
 
-// snapshotRestore streams the upload into Raft, which writes its own
-// copy and then installs it on every server, while the archive is
-// verified on the way and the new store is built from it: nothing is
-// staged, and the dump is decoded once. The stream fails before its last
-// byte if anything is wrong, and Raft then drops its copy: a bad archive
-// changes nothing and leaves no file behind.
+// snapshotRestore restores an upload on every server at once. The upload
+// is verified as it arrives (snapshot.OpenStream), staged on this server
+// (the leader) while the store is built from its records, and staged on
+// the other servers; once a quorum holds it, one log entry switches every
+// server to it when applied (fsm.FSM.applyRestore), at the same index.
+// Raft's leader loop is not involved until that entry, so writes, reads
+// and saves go on while the upload arrives; until the entry commits,
+// nothing has changed anywhere. The answer comes once the entry is
+// applied here.
 func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc) error {
-	// One restore at a time: the FSM holds one upload.
-	s.restoreMu.Lock()
+	if !s.restoreMu.TryLock() {
+		return fmt.Errorf("%w: another snapshot restore is under way", structs.ErrConflict)
+	}
 	defer s.restoreMu.Unlock()
 	b, err := state.NewBuilder(s.fsm.State())
 	if err != nil {
 		return err
 	}
+	// Discarding a store that became the state is a no-op.
+	defer b.Discard()
+	upload := newUploadDeadline(in, s.config.RestoreUploadGrace, s.config.RestoreUploadMinRate)
 	// Decided from meta.json, before any of state.bin is read: an
 	// archive cannot expand past the size it declares.
 	limit, source := s.restoreLimit()
-	meta, st, err := snapshot.OpenStream(in, func(t structs.MessageType, rec interface{}) error {
+	meta, st, err := snapshot.OpenStream(upload, func(t structs.MessageType, rec interface{}) error {
 		if err := b.Record(t, rec); err != nil {
 			return fmt.Errorf("%w: state.bin: %v", snapshot.ErrCorrupt, err)
 		}
 		return nil
 	}, snapshot.WithStateLimit(limit))
-	// Discarding a store that became the state is a no-op.
-	defer b.Discard()
 	if err != nil {
 		return uploadError(explainLimit(err, source))
 	}
 	// Runs before the discard: it ends the goroutine that fills b.
 	defer st.Close()
+	upload.declare(meta.Size)
 	defer s.tightenGCForRestore(meta.Size)()
-	// Raft answers the writes in flight when a restore starts with an
-	// error, though they may still commit; the barrier lets them finish
-	// first, since a bad upload leaves them in place.
-	if err := s.barrier(); err != nil {
-		return fmt.Errorf("snapshot: barrier before restore: %w", err)
-	}
-	err = s.fsm.RestoreUpload(b, st, func(dump io.Reader) error {
-		return s.raft.Restore(meta, dump, 0)
-	})
+	w, err := s.staging.store.Create(meta.Size)
 	if err != nil {
+		return stagingError(err)
+	}
+	defer w.Abort()
+	if _, err := io.Copy(w, st); err != nil {
 		if serr := st.Err(); serr != nil {
 			return uploadError(serr)
 		}
-		return fmt.Errorf("snapshot: raft restore: %w", err)
+		return uploadError(err)
 	}
-	if err := s.barrier(); err != nil {
-		return fmt.Errorf("snapshot: barrier after restore: %w", err)
+	sum := st.Sum()
+	if err := w.Commit(sum); err != nil {
+		return stagingError(err)
+	}
+	s.logger.Info("restore: upload staged", "id", meta.ID, "sha256", fmt.Sprintf("%x", sum), "bytes", meta.Size)
+	s.fsm.OfferRestore(sum, b, st.Header())
+	defer s.fsm.WithdrawRestore(sum)
+	if err := s.stageOnQuorum(sum, meta.Size); err != nil {
+		return err
+	}
+	if !s.IsLeader() {
+		return fmt.Errorf("%w: restore: leadership was lost before the restore could be committed; nothing changed", structs.ErrUnavailable)
+	}
+	s.logger.Info("restore: staged on a quorum, committing", "id", meta.ID, "sha256", fmt.Sprintf("%x", sum))
+	req := &structs.RestoreRequest{ID: meta.ID, SHA256: sum, Size: meta.Size, Index: meta.Index}
+	if _, err := s.raftApply(structs.RestoreRequestType, req); err != nil {
+		if errors.Is(err, structs.ErrNoLeader) {
+			return fmt.Errorf("%w: restore: leadership was lost while the restore was being committed; it takes effect everywhere if the next leader commits it, and nowhere otherwise: read the state to know", structs.ErrUnavailable)
+		}
+		return fmt.Errorf("snapshot: restore: %w", err)
 	}
 	// Leader duties that depend on the state run again on the new state.
 	s.startStateDuties()
-	reply := &structs.SnapshotResponse{Index: s.raft.LastIndex()}
+	s.staging.collect(false)
+	reply := &structs.SnapshotResponse{Index: s.fsm.AppliedIndex()}
 	s.setSnapshotMeta(reply)
 	_, err = replyFn(reply)
 	return err

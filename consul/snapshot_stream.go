@@ -147,6 +147,19 @@ func (s *Server) serveSnapshotStream(c net.Conn) {
 		s.logger.Warn("snapshot stream: bad request header", "from", c.RemoteAddr(), "error", err)
 		return
 	}
+	switch args.Op {
+	case structs.SnapshotStage:
+		c.SetDeadline(transferDeadline(args.Size))
+		reply := &structs.SnapshotResponse{}
+		if err := s.staging.receive(&args, &frameReader{r: c}); err != nil {
+			reply.Error, reply.ErrorKind = err.Error(), structs.ErrorKind(err)
+		}
+		writeHeader(c, reply)
+		return
+	case structs.SnapshotFetch:
+		s.staging.serveFetch(c, &args)
+		return
+	}
 	var in io.Reader
 	if args.Op == structs.SnapshotRestore {
 		in = &frameReader{r: c}
@@ -179,19 +192,11 @@ const snapshotRequestTimeout = 10 * time.Second
 // forwardSnapshot runs a snapshot request on the server at addr, streaming
 // the upload there and the archive back; neither is held whole here.
 func (s *Server) forwardSnapshot(addr string, args *structs.SnapshotRequest, in io.Reader, replyFn structs.SnapshotReplyFunc) error {
-	conn, err := net.DialTimeout("tcp", addr, dialTimeout)
+	conn, err := dialSnapshotStream(addr, args)
 	if err != nil {
-		return fmt.Errorf("snapshot: connect to leader %s: %w", addr, err)
+		return fmt.Errorf("snapshot: leader: %w", err)
 	}
 	defer conn.Close()
-	conn.SetWriteDeadline(time.Now().Add(snapshotRequestTimeout))
-	if _, err := conn.Write([]byte{byte(rpcSnapshot)}); err != nil {
-		return fmt.Errorf("snapshot: send to leader: %w", err)
-	}
-	if err := writeHeader(conn, args); err != nil {
-		return fmt.Errorf("snapshot: send to leader: %w", err)
-	}
-	conn.SetWriteDeadline(time.Time{})
 	var sendErr error
 	if args.Op == structs.SnapshotRestore {
 		fw := &frameWriter{w: conn}
@@ -222,4 +227,24 @@ func (s *Server) forwardSnapshot(addr string, args *structs.SnapshotRequest, in 
 		return fmt.Errorf("snapshot: archive from leader: %w", err)
 	}
 	return nil
+}
+
+// dialSnapshotStream opens a snapshot stream to the server at addr and
+// sends the request header.
+func dialSnapshotStream(addr string, args *structs.SnapshotRequest) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, dialTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	conn.SetWriteDeadline(time.Now().Add(snapshotRequestTimeout))
+	if _, err := conn.Write([]byte{byte(rpcSnapshot)}); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("send to %s: %w", addr, err)
+	}
+	if err := writeHeader(conn, args); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("send to %s: %w", addr, err)
+	}
+	conn.SetWriteDeadline(time.Time{})
+	return conn, nil
 }

@@ -6,7 +6,8 @@ import (
 	"github.com/consulcompat/consul/structs"
 )
 
-// tombstoneMark notes the Raft index applied at a moment, so that the
+// tombstoneMark notes the index applied at a moment (the FSM's, which
+// tombstones carry), so that the
 // leader can tell which tombstones are older than the TTL.
 type tombstoneMark struct {
 	at    time.Time
@@ -35,7 +36,7 @@ func (s *Server) tombstoneGCLoop() {
 			continue
 		}
 		now := time.Now()
-		marks = append(marks, tombstoneMark{at: now, index: s.raft.AppliedIndex()})
+		marks = append(marks, tombstoneMark{at: now, index: s.fsm.AppliedIndex()})
 		var reap uint64
 		for len(marks) > 0 && now.Sub(marks[0].at) >= ttl {
 			reap = marks[0].index

@@ -30,12 +30,18 @@ var (
 	// ErrDiskFull marks a write refused because the disk holding Raft's
 	// data is full (HTTP 507).
 	ErrDiskFull = errors.New("no space left on device")
+	// ErrConflict marks a request that collides with one under way, such
+	// as a second restore (HTTP 409).
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable marks a failure that a retry may not meet, such as a
+	// leadership change in the middle of a restore (HTTP 503).
+	ErrUnavailable = errors.New("service unavailable")
 )
 
 // rpcSentinels are the sentinels that must survive RPC, where an error
 // travels as its text.
 var rpcSentinels = []error{ErrNoLeader, ErrNoDCPath, ErrPermissionDenied, ErrACLNotFound, ErrACLDisabled,
-	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge, ErrNotFound, ErrDiskFull}
+	ErrBadRequest, ErrTooLarge, ErrSnapshotCorrupt, ErrSnapshotTooLarge, ErrNotFound, ErrDiskFull, ErrConflict, ErrUnavailable}
 
 // ErrorFromRPC turns an error's text, as net/rpc carries it, back into an
 // error that errors.Is matches with the sentinel its text starts with.

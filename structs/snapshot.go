@@ -10,6 +10,13 @@ import (
 // snapshots): the Raft index the dump was taken at.
 type SnapshotHeader struct {
 	LastIndex uint64
+	// IndexOffset is what a server adds to Raft's log index to get the
+	// index its writes carry (see fsm.FSM): above zero once a restore
+	// brought a state with indexes past the log's. Raft's own snapshots
+	// must carry it, so that every server numbers the same entry alike;
+	// left out when zero, so a dump is then byte for byte what it was
+	// before, and Consul, which ignores unknown fields, reads it either way.
+	IndexOffset uint64 `json:",omitempty"`
 }
 
 // IndexEntry is a row of the per-table index table: the Raft index that
@@ -49,19 +56,30 @@ func NewSnapshotRecord(t MessageType) (interface{}, bool) {
 // SnapshotOp says whether a snapshot request saves or restores.
 type SnapshotOp int
 
-// Snapshot operations.
+// Snapshot operations. Save and Restore are the API's; Stage and Fetch
+// pass a restore's state dump between servers (consul/restore_staging.go).
 const (
 	SnapshotSave SnapshotOp = iota
 	SnapshotRestore
+	// SnapshotStage sends a state dump to a server, which stages it under
+	// its SHA-256 for a restore the leader is about to commit.
+	SnapshotStage
+	// SnapshotFetch asks a server for the state dump it staged under a
+	// SHA-256, for a server that must apply a restore it missed.
+	SnapshotFetch
 )
 
 // SnapshotRequest is the header of a snapshot stream: what to do, where,
-// and with which token. The archive follows it on restore.
+// and with which token. The archive follows it on restore, the state dump
+// on stage.
 type SnapshotRequest struct {
 	Datacenter string
 	Token      string
 	AllowStale bool
 	Op         SnapshotOp
+	// SHA256 and Size name the state dump of a stage or a fetch.
+	SHA256 []byte `json:",omitempty"`
+	Size   int64  `json:",omitempty"`
 }
 
 // SnapshotResponse is the reply header of a snapshot stream; the archive

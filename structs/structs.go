@@ -60,6 +60,8 @@ func (t MessageType) String() string {
 		return "ACLPolicy"
 	case ACLRoleSetRequestType:
 		return "ACLRole"
+	case RestoreRequestType:
+		return "Restore"
 	}
 	return "Unknown(" + strconv.Itoa(int(t)) + ")"
 }

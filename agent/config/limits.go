@@ -37,6 +37,13 @@ type Limits struct {
 	// twentieth of the memory the server may use (the machine's, or its
 	// cgroup's limit if lower).
 	RestoreMaxStateBytes int
+	// RestoreUploadGrace and RestoreUploadMinRate bound how long a
+	// snapshot restore's upload may take: it must end within the grace,
+	// plus its declared state.bin size at the rate, in bytes a second
+	// (limits.restore_upload_grace and limits.restore_upload_min_rate,
+	// this agent's keys; 30 s and 1 MiB/s by default).
+	RestoreUploadGrace   time.Duration
+	RestoreUploadMinRate int
 }
 
 // defaultLimits are the limits before any file or flag.
@@ -47,6 +54,8 @@ func defaultLimits() Limits {
 		HTTPReadHeaderTimeout: 10 * time.Second,
 		RPCMaxConnsPerClient:  100,
 		RPCHandshakeTimeout:   5 * time.Second,
+		RestoreUploadGrace:    30 * time.Second,
+		RestoreUploadMinRate:  1 << 20,
 	}
 }
 
@@ -68,6 +77,10 @@ func (d *fileDecoder) limits(l *Limits, item *ast.ObjectItem, rest []string) err
 			dst = &l.RPCHandshakeTimeout
 		case "restore_max_state_bytes":
 			dst = &l.RestoreMaxStateBytes
+		case "restore_upload_grace":
+			dst = &l.RestoreUploadGrace
+		case "restore_upload_min_rate":
+			dst = &l.RestoreUploadMinRate
 		default:
 			// Consul's other limits (rpc_rate, kv_max_value_size, ...) are
 			// refused rather than ignored: a file that sets them expects a
@@ -87,6 +100,7 @@ func validateLimits(l *Limits, add func(format string, args ...interface{})) {
 		{"limits.http_max_conns_per_client", l.HTTPMaxConnsPerClient},
 		{"limits.rpc_max_conns_per_client", l.RPCMaxConnsPerClient},
 		{"limits.restore_max_state_bytes", l.RestoreMaxStateBytes},
+		{"limits.restore_upload_min_rate", l.RestoreUploadMinRate},
 	} {
 		if n.v < 0 {
 			add("%s must not be negative, got %d", n.key, n.v)
@@ -99,6 +113,7 @@ func validateLimits(l *Limits, add func(format string, args ...interface{})) {
 		{"limits.http_idle_timeout", l.HTTPIdleTimeout},
 		{"limits.http_read_header_timeout", l.HTTPReadHeaderTimeout},
 		{"limits.rpc_handshake_timeout", l.RPCHandshakeTimeout},
+		{"limits.restore_upload_grace", l.RestoreUploadGrace},
 	} {
 		if t.v <= 0 {
 			add("%s must be positive, got %v", t.key, t.v)

@@ -32,6 +32,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 var consulLimits = Limits{
 	HTTPMaxConnsPerClient: 200, HTTPIdleTimeout: 90 * time.Second, HTTPReadHeaderTimeout: 10 * time.Second,
 	RPCMaxConnsPerClient: 100, RPCHandshakeTimeout: 5 * time.Second,
+	RestoreUploadGrace: 30 * time.Second, RestoreUploadMinRate: 1 << 20,
 }
 
 // want returns the defaults with the hostname as node name, changed by fn.
@@ -324,12 +325,15 @@ limits {
   rpc_max_conns_per_client = 0
   rpc_handshake_timeout = "1s"
   restore_max_state_bytes = 8589934592
+  restore_upload_grace = "5s"
+  restore_upload_min_rate = 4096
 }`},
 			args: []string{"-config-file=@a.hcl"},
 			want: want(t, func(c *Config) {
 				c.DataDir, c.EnableDebug = "/d", true
 				c.Limits = Limits{HTTPMaxConnsPerClient: 7, HTTPIdleTimeout: 3 * time.Second, HTTPReadHeaderTimeout: 2 * time.Second,
-					RPCMaxConnsPerClient: 0, RPCHandshakeTimeout: time.Second, RestoreMaxStateBytes: 8 << 30}
+					RPCMaxConnsPerClient: 0, RPCHandshakeTimeout: time.Second, RestoreMaxStateBytes: 8 << 30,
+					RestoreUploadGrace: 5 * time.Second, RestoreUploadMinRate: 4096}
 			}),
 		},
 		{

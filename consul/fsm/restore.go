@@ -2,111 +2,151 @@ package fsm
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
-	"sync"
+	"time"
 
 	"github.com/consulcompat/consul/consul/state"
-	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
+	"github.com/hashicorp/raft"
 )
 
-// RestoreUpload lets a user restore hand the FSM the store that b builds
-// from the records of st, the state dump of an archive being uploaded, so
-// that Raft's Restore takes that store instead of decoding the same dump
-// a second time.
-//
-// The snapshot endpoint calls it from the goroutine serving the upload,
-// one restore at a time (the caller serialises them), once st is open.
-// RestoreUpload calls restore once, on the same goroutine, with the dump
-// to pass to raft.Restore: st's bytes, which end with io.EOF only at a
-// clean end of the stream (the whole archive checked out and every record
-// is in b). st must be read only through it. raft.Restore copies the dump
-// into its snapshot store, has its FSM goroutine call Restore with that
-// copy, and returns once Restore did.
-//
-// While restore runs, that Restore adopts b's store if the stream ended
-// cleanly and the copy's SHA-256 is st's; a copy that differs fails
-// Restore (and Raft panics, see Restore) and discards b. Any other Restore meanwhile (a snapshot
-// installed by a new leader before Raft took up the user restore) finds
-// the stream unfinished, decodes its own dump and leaves b alone. Once
-// RestoreUpload returns, every Restore decodes its own dump.
-//
-// It returns restore's error as it is. b and st stay the caller's to
-// close and discard afterwards; discarding b after the FSM adopted its
-// store does nothing.
-func (f *FSM) RestoreUpload(b *state.Builder, st *snapshot.StateStream, restore func(dump io.Reader) error) error {
-	u := &upload{b: b, stream: st, done: make(chan struct{})}
-	f.setPending(u)
-	defer f.setPending(nil)
-	return restore(u)
+// Staged gives the FSM the state dumps that restore entries name. The
+// server implements it over its staging directory and its peers.
+type Staged interface {
+	// OpenStaged returns the dump staged under its SHA-256, of size bytes,
+	// fetching it from a peer first when this server lacks it. It keeps
+	// trying until it has it; it fails only with ErrStopping, once the
+	// server is shutting down. Reading the dump to its end checks its
+	// SHA-256 again.
+	OpenStaged(sum []byte, size int64) (io.ReadCloser, error)
+	// DropStaged forgets a dump that turned out damaged, so that the next
+	// OpenStaged fetches it afresh.
+	DropStaged(sum []byte)
+	// Applied tells that the restore entry at Raft index index, naming
+	// the dump sum, has been applied: the dump is kept while the log
+	// holds that entry.
+	Applied(sum []byte, index uint64)
 }
 
-// setPending offers u to Restore; nil withdraws the offer.
-func (f *FSM) setPending(u *upload) {
-	f.pendingMu.Lock()
-	defer f.pendingMu.Unlock()
-	f.pending = u
-}
+// ErrStopping is OpenStaged's answer once the server shuts down.
+var ErrStopping = errors.New("fsm: the server is shutting down")
 
-// upload is a user restore's state dump on its way into Raft and the
-// store being built from its records. done is closed once the stream
-// ended cleanly.
-type upload struct {
+// restoreRetry is the wait before trying again a dump that failed to
+// decode (damaged on disk, or cut short by a peer).
+const restoreRetry = time.Second
+
+// restoreOffer is a store a leader built from a restore's upload as it
+// arrived, and the header of its dump.
+type restoreOffer struct {
+	sum    []byte
 	b      *state.Builder
-	stream *snapshot.StateStream
-	done   chan struct{}
-	once   sync.Once
+	header structs.SnapshotHeader
 }
 
-// Read passes the stream on to Raft, closing done at its clean end.
-func (u *upload) Read(p []byte) (int, error) {
-	n, err := u.stream.Read(p)
-	if err == io.EOF {
-		u.once.Do(func() { close(u.done) })
+// OfferRestore hands the FSM the store b built from the whole dump with
+// SHA-256 sum, whose header is h, so that applying the restore entry of
+// that dump adopts it instead of decoding the dump again. The leader
+// offers it before it proposes the entry and withdraws it afterwards; a
+// new offer replaces an old one, whose store is discarded.
+func (f *FSM) OfferRestore(sum []byte, b *state.Builder, h structs.SnapshotHeader) {
+	f.offerMu.Lock()
+	defer f.offerMu.Unlock()
+	if f.offer != nil {
+		f.offer.b.Discard()
 	}
-	return n, err
+	f.offer = &restoreOffer{sum: sum, b: b, header: h}
 }
 
-// complete tells whether the stream ended cleanly; safe from any
-// goroutine.
-func (u *upload) complete() bool {
-	select {
-	case <-u.done:
-		return true
-	default:
-		return false
+// WithdrawRestore ends the offer of the dump sum, if it stands, and
+// discards its store.
+func (f *FSM) WithdrawRestore(sum []byte) {
+	f.offerMu.Lock()
+	defer f.offerMu.Unlock()
+	if f.offer != nil && bytes.Equal(f.offer.sum, sum) {
+		f.offer.b.Discard()
+		f.offer = nil
 	}
 }
 
-// restoredStore builds the store of dump r, or takes the pending upload's,
-// built from the same bytes as they arrived, which spares decoding the
-// dump twice.
-func (f *FSM) restoredStore(r io.Reader) (*state.Store, structs.SnapshotHeader, error) {
-	f.pendingMu.Lock()
-	u := f.pending
-	if u != nil && u.complete() {
-		f.pending = nil
-	} else {
-		u = nil
+// takeOffer returns the offered store of dump sum, if there is one, and
+// ends the offer.
+func (f *FSM) takeOffer(sum []byte) *restoreOffer {
+	f.offerMu.Lock()
+	defer f.offerMu.Unlock()
+	o := f.offer
+	if o == nil || !bytes.Equal(o.sum, sum) {
+		return nil
 	}
-	f.pendingMu.Unlock()
-	if u == nil {
-		return state.Restore(r)
+	f.offer = nil
+	return o
+}
+
+// applyRestore applies a restore entry: it builds the store of the dump
+// the entry names (or adopts the leader's), lifts the index offset above
+// the dump's indexes, and swaps the store in. Readers go on with the old
+// store while the new one is built, since only the swap takes the lock.
+//
+// It cannot fail and go on: a server that did not switch would fork from
+// the others. It retries a dump that does not decode (damaged, or cut
+// short) by fetching it again, and stops only when the server does; the
+// state is then behind the log (behind), and the next start applies the
+// entry again.
+func (f *FSM) applyRestore(l *raft.Log) interface{} {
+	var req structs.RestoreRequest
+	if err := structs.Decode(l.Data[1:], &req); err != nil {
+		// Every server decodes the same bytes: all of them refuse alike.
+		return fmt.Errorf("fsm: restore: decode: %w", err)
 	}
-	// Raft hands back its own copy of the upload: it must be the very
-	// bytes the store was built from.
-	hdr := u.stream.Header()
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		u.b.Discard()
-		return nil, hdr, err
+	s, h, err := f.restoredStore(&req)
+	if err != nil {
+		f.behind.Store(true)
+		f.logger.Error("restore: not applied: the server is stopping; the next start applies it", "index", l.Index, "sha256", fmt.Sprintf("%x", req.SHA256))
+		return err
 	}
-	if !bytes.Equal(h.Sum(nil), u.stream.Sum()) {
-		u.b.Discard()
-		return nil, hdr, errors.New("Raft's copy of the snapshot differs from the upload")
+	f.mu.RLock()
+	offset := f.offset
+	f.mu.RUnlock()
+	// Every write after the switch must carry an index above the
+	// restored state's, or blocking queries and CAS would see indexes
+	// run backwards.
+	if l.Index+offset <= h.LastIndex {
+		offset = h.LastIndex + 1 - l.Index
 	}
-	s, err := u.b.Store()
-	return s, hdr, err
+	f.mu.Lock()
+	f.lastTerm = l.Term
+	f.mu.Unlock()
+	f.swap(s, l.Index, offset)
+	f.staged.Applied(req.SHA256, l.Index)
+	f.logger.Info("restore: applied", "id", req.ID, "index", l.Index, "state_index", h.LastIndex, "index_offset", offset,
+		"sha256", fmt.Sprintf("%x", req.SHA256))
+	return nil
+}
+
+// restoredStore is the store of the dump req names: the leader's offer if
+// it stands, else decoded from the staged dump, retried until it decodes
+// or the server stops.
+func (f *FSM) restoredStore(req *structs.RestoreRequest) (*state.Store, structs.SnapshotHeader, error) {
+	if o := f.takeOffer(req.SHA256); o != nil {
+		s, err := o.b.Store()
+		if err == nil {
+			return s, o.header, nil
+		}
+		f.logger.Warn("restore: the upload's store cannot be used; decoding the staged dump", "error", err)
+	}
+	for {
+		rc, err := f.staged.OpenStaged(req.SHA256, req.Size)
+		if err != nil {
+			return nil, structs.SnapshotHeader{}, err
+		}
+		s, h, err := state.Restore(rc)
+		rc.Close()
+		if err == nil {
+			return s, h, nil
+		}
+		f.logger.Error("restore: the staged dump does not decode; fetching it again", "sha256", fmt.Sprintf("%x", req.SHA256), "error", err)
+		f.staged.DropStaged(req.SHA256)
+		time.Sleep(restoreRetry)
+	}
 }

@@ -79,13 +79,13 @@ type Snapshot struct {
 	header structs.SnapshotHeader
 }
 
-// Snapshot returns a view of the store as of now, labelled with
-// lastIndex, the Raft index of the last write applied.
-func (s *Store) Snapshot(lastIndex uint64) *Snapshot {
-	return &Snapshot{tx: s.db.Txn(false), header: structs.SnapshotHeader{LastIndex: lastIndex}}
+// Snapshot returns a view of the store as of now, labelled with h: the
+// index of the last write applied, and the index offset (see fsm.FSM).
+func (s *Store) Snapshot(h structs.SnapshotHeader) *Snapshot {
+	return &Snapshot{tx: s.db.Txn(false), header: h}
 }
 
-// LastIndex is the Raft index the snapshot was taken at.
+// LastIndex is the index of the last write the snapshot holds.
 func (s *Snapshot) LastIndex() uint64 {
 	return s.header.LastIndex
 }

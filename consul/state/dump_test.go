@@ -77,7 +77,7 @@ func churn(t *testing.T, s *Store, n int) uint64 {
 
 func dump(t *testing.T, s *Store, idx uint64) []byte {
 	t.Helper()
-	snap := s.Snapshot(idx)
+	snap := s.Snapshot(structs.SnapshotHeader{LastIndex: idx})
 	defer snap.Release()
 	var buf bytes.Buffer
 	if err := snap.Dump(&buf); err != nil {
@@ -226,7 +226,7 @@ func reversedDump(t *testing.T, data []byte) []byte {
 func TestSnapshotIsPointInTime(t *testing.T) {
 	s := testStore(t)
 	set(t, s, 1, "a", "before")
-	snap := s.Snapshot(1)
+	snap := s.Snapshot(structs.SnapshotHeader{LastIndex: 1})
 	defer snap.Release()
 	set(t, s, 2, "a", "after")
 	set(t, s, 3, "b", "new")
@@ -254,7 +254,7 @@ func BenchmarkRestore(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	snap := s.Snapshot(100000)
+	snap := s.Snapshot(structs.SnapshotHeader{LastIndex: 100000})
 	var buf bytes.Buffer
 	if err := snap.Dump(&buf); err != nil {
 		b.Fatal(err)

@@ -33,8 +33,13 @@ func save(t *testing.T, s *Server, stale bool) ([]byte, uint64) {
 }
 
 func restore(s *Server, archive []byte) error {
+	return restoreFrom(s, bytes.NewReader(archive))
+}
+
+// restoreFrom restores the archive that upload reads.
+func restoreFrom(s *Server, upload io.Reader) error {
 	args := structs.SnapshotRequest{Op: structs.SnapshotRestore}
-	return s.SnapshotRPC(&args, bytes.NewReader(archive), func(*structs.SnapshotResponse) (io.Writer, error) {
+	return s.SnapshotRPC(&args, upload, func(*structs.SnapshotResponse) (io.Writer, error) {
 		return io.Discard, nil
 	})
 }

@@ -159,7 +159,7 @@ func (s *Server) snapshotRestore(in io.Reader, replyFn structs.SnapshotReplyFunc
 		return fmt.Errorf("%w: restore: leadership was lost before the restore could be committed; nothing changed", structs.ErrUnavailable)
 	}
 	s.logger.Info("restore: staged on a quorum, committing", "id", meta.ID, "sha256", fmt.Sprintf("%x", sum))
-	req := &structs.RestoreRequest{ID: meta.ID, SHA256: sum, Size: meta.Size, Index: meta.Index}
+	req := &structs.RestoreRequest{ID: meta.ID, SHA256: sum, Size: meta.Size}
 	if _, err := s.raftApply(structs.RestoreRequestType, req); err != nil {
 		if errors.Is(err, structs.ErrNoLeader) {
 			return fmt.Errorf("%w: restore: leadership was lost while the restore was being committed; it takes effect everywhere if the next leader commits it, and nowhere otherwise: read the state to know", structs.ErrUnavailable)

@@ -20,7 +20,4 @@ type RestoreRequest struct {
 	SHA256 []byte
 	// Size is the dump's length in bytes.
 	Size int64
-	// Index is the index the archive's state was taken at (meta.json):
-	// the indexes after the switch continue above it.
-	Index uint64
 }

@@ -2,8 +2,12 @@
 // process: it loads keys through /v1/txn, then times a save and a
 // restore, samples the server's RSS in each phase, and measures Go's
 // SHA-256 on the same machine so that the figures can be read as ratios.
+// With -servers 3 it times restores into a cluster of three server
+// processes instead, up to the moment every server serves the restored
+// state (cluster.go).
 //
 //	go run ./bench/snapshotbench -consul bin/consul -keys 100000
+//	go run ./bench/snapshotbench -consul bin/consul -keys 100000 -servers 3
 package main
 
 import (
@@ -33,6 +37,7 @@ type config struct {
 	text                     bool
 	rounds                   int
 	fresh                    bool
+	servers                  int
 }
 
 func main() {
@@ -42,10 +47,15 @@ func main() {
 	flag.IntVar(&cfg.valueSize, "value-size", 512, "bytes of random value per key")
 	flag.IntVar(&cfg.workers, "workers", 8, "concurrent /v1/txn writers")
 	flag.BoolVar(&cfg.text, "text", false, "text values (JSON-like words) instead of random bytes")
-	flag.IntVar(&cfg.rounds, "rounds", 3, "saves and restores to run; times are their medians, RSS their peak")
-	flag.BoolVar(&cfg.fresh, "fresh", true, "also restore into a freshly started agent, as a disaster recovery does")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of saves and of restores (with -servers: of restores, and of fresh clusters); times are their medians, RSS their peak")
+	flag.BoolVar(&cfg.fresh, "fresh", true, "also restore into a freshly started agent (or cluster, one a round), as a disaster recovery does")
+	flag.IntVar(&cfg.servers, "servers", 1, "server processes to start: 1 times one agent, more time restores into a cluster of that many")
 	flag.Parse()
-	benchAgent(cfg)
+	if cfg.servers > 1 {
+		benchCluster(cfg)
+	} else {
+		benchAgent(cfg)
+	}
 }
 
 // benchAgent times saves and restores on one agent.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,15 +155,25 @@ func startCluster(bin, name string, n int) (c *cluster, stop func()) {
 	}
 	for _, s := range c.servers {
 		if err := s.WaitForLeader(); err != nil {
-			stop()
-			log.Fatal(err)
+			c.fail(stop, fmt.Errorf("%s: %w", s.rpcAddr, err))
 		}
 	}
 	if err := testutil.Wait(agreeTimeout, c.findLeader); err != nil {
-		stop()
-		log.Fatalf("%s: no leader that all %d servers know within %v: %v", name, n, agreeTimeout, err)
+		c.fail(stop, fmt.Errorf("no leader that all %d servers know within %v: %v", n, agreeTimeout, err))
 	}
 	return c, stop
+}
+
+// fail stops the cluster and ends the tool with err and what every
+// server has said: a cluster that does not form may be any server's
+// fault.
+func (c *cluster) fail(stop func(), err error) {
+	var out strings.Builder
+	for _, s := range c.servers {
+		fmt.Fprintf(&out, "\n%s:\n%s", s.rpcAddr, s.Output())
+	}
+	stop()
+	log.Fatalf("%v\nthe servers' output:%s", err, out.String())
 }
 
 // freePorts asks the kernel for n free loopback ports.

@@ -2,8 +2,12 @@
 // process: it loads keys through /v1/txn, then times a save and a
 // restore, samples the server's RSS in each phase, and measures Go's
 // SHA-256 on the same machine so that the figures can be read as ratios.
+// With -servers 3 it times restores into a cluster of three server
+// processes instead, up to the moment every server serves the restored
+// state (cluster.go).
 //
 //	go run ./bench/snapshotbench -consul bin/consul -keys 100000
+//	go run ./bench/snapshotbench -consul bin/consul -keys 100000 -servers 3
 package main
 
 import (
@@ -26,66 +30,81 @@ import (
 	"github.com/consulcompat/consul/internal/agentproc"
 )
 
-func main() {
-	bin := flag.String("consul", "bin/consul", "path of the consul binary to start")
-	keys := flag.Int("keys", 100000, "number of keys to load")
-	valueSize := flag.Int("value-size", 512, "bytes of random value per key")
-	workers := flag.Int("workers", 8, "concurrent /v1/txn writers")
-	text := flag.Bool("text", false, "text values (JSON-like words) instead of random bytes")
-	rounds := flag.Int("rounds", 3, "saves and restores to run; times are their medians, RSS their peak")
-	fresh := flag.Bool("fresh", true, "also restore into a freshly started agent, as a disaster recovery does")
-	flag.Parse()
+// config is what the flags ask for.
+type config struct {
+	bin                      string
+	keys, valueSize, workers int
+	text                     bool
+	rounds                   int
+	fresh                    bool
+	servers                  int
+}
 
-	agent, stop := startAgent(*bin, "bench")
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.bin, "consul", "bin/consul", "path of the consul binary to start")
+	flag.IntVar(&cfg.keys, "keys", 100000, "number of keys to load")
+	flag.IntVar(&cfg.valueSize, "value-size", 512, "bytes of random value per key")
+	flag.IntVar(&cfg.workers, "workers", 8, "concurrent /v1/txn writers")
+	flag.BoolVar(&cfg.text, "text", false, "text values (JSON-like words) instead of random bytes")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of saves and of restores (with -servers: of restores, and of fresh clusters); times are their medians, RSS their peak")
+	flag.BoolVar(&cfg.fresh, "fresh", true, "also restore into a freshly started agent (or cluster, one a round), as a disaster recovery does")
+	flag.IntVar(&cfg.servers, "servers", 1, "server processes to start: 1 times one agent, more time restores into a cluster of that many")
+	flag.Parse()
+	if cfg.servers > 1 {
+		benchCluster(cfg)
+	} else {
+		benchAgent(cfg)
+	}
+}
+
+// benchAgent times saves and restores on one agent.
+func benchAgent(cfg config) {
+	agent, stop := startAgent(cfg.bin, "bench")
 	defer stop()
 
-	start := time.Now()
-	load(agent.URL(""), *keys, *valueSize, *workers, *text)
-	loadTime := time.Since(start)
+	loadTime := loadKeys(agent.URL(""), cfg)
 	rssRest := rssOf(agent)
 
 	// Sized ahead: growing a buffer by doubling while the archive arrives
 	// cost this client more than the server's whole save (52 MB: 1.5 s
 	// against 0.4 s read into io.Discard).
 	var archive bytes.Buffer
-	archive.Grow(*keys * (*valueSize + 96))
+	archive.Grow(cfg.keys * (cfg.valueSize + 96))
 	// Every save before the first restore: a restored store, built in key
 	// order in one transaction, is faster to walk than one built by
 	// concurrent writers, as a live server's is.
 	var saves, restores []phaseResult
-	for i := 0; i < *rounds; i++ {
+	for i := 0; i < cfg.rounds; i++ {
 		archive.Reset()
 		saves = append(saves, measure(agent, func() phaseResult {
 			return saveSnapshot(agent.URL(""), &archive)
 		}))
 	}
-	for i := 0; i < *rounds; i++ {
+	for i := 0; i < cfg.rounds; i++ {
 		restores = append(restores, measure(agent, func() phaseResult {
 			return restoreSnapshot(agent.URL(""), archive.Bytes())
 		}))
 	}
 	save, restore := summary(saves), summary(restores)
 	var intoFresh phaseResult
-	if *fresh {
-		intoFresh = restoreIntoFresh(*bin, archive.Bytes())
+	if cfg.fresh {
+		intoFresh = restoreIntoFresh(cfg.bin, archive.Bytes())
 	}
 	shaMBps := sha256Throughput(256 << 20)
 
-	mb := func(n int) float64 { return float64(n) / 1e6 }
-	saveMBps := mb(archive.Len()) / save.elapsed.Seconds()
-	restoreMBps := mb(archive.Len()) / restore.elapsed.Seconds()
-	fmt.Printf("keys                      %d x %d B values\n", *keys, *valueSize)
-	fmt.Printf("load via /v1/txn          %.0f keys/s (%s)\n", float64(*keys)/loadTime.Seconds(), loadTime.Round(time.Millisecond))
-	fmt.Printf("archive size              %.1f MB\n", mb(archive.Len()))
-	fmt.Printf("rounds                    %d (medians; RSS and disk: the worst round)\n", *rounds)
+	saveMBps := mbps(archive.Len(), save.elapsed)
+	restoreMBps := mbps(archive.Len(), restore.elapsed)
+	printLoad(cfg, loadTime, archive.Len())
+	fmt.Printf("rounds                    %d (medians; RSS and disk: the worst round)\n", cfg.rounds)
 	fmt.Printf("save                      %.1f MB/s (%s), first byte after %s\n", saveMBps, save.elapsed.Round(time.Millisecond), save.ttfb.Round(time.Microsecond))
 	fmt.Printf("restore                   %.1f MB/s (%s)\n", restoreMBps, restore.elapsed.Round(time.Millisecond))
 	fmt.Printf("server RSS at rest        %.1f MiB\n", float64(rssRest)/1024)
 	fmt.Printf("server peak RSS, save     %.1f MiB (+%.1f over %.1f before it)\n", float64(save.peakRSS)/1024, float64(save.peakRSS-save.restRSS)/1024, float64(save.restRSS)/1024)
 	fmt.Printf("server peak RSS, restore  %.1f MiB (%.2f x %.1f before it)\n", float64(restore.peakRSS)/1024, float64(restore.peakRSS)/float64(restore.restRSS), float64(restore.restRSS)/1024)
-	if *fresh {
+	if cfg.fresh {
 		fmt.Printf("restore into fresh agent  %.1f MB/s (%s), peak RSS %.1f MiB (%.2f x the loaded agent at rest)\n",
-			mb(archive.Len())/intoFresh.elapsed.Seconds(), intoFresh.elapsed.Round(time.Millisecond),
+			mbps(archive.Len(), intoFresh.elapsed), intoFresh.elapsed.Round(time.Millisecond),
 			float64(intoFresh.peakRSS)/1024, float64(intoFresh.peakRSS)/float64(rssRest))
 	}
 	stateSize := stateBinSize(archive.Bytes())
@@ -96,6 +115,28 @@ func main() {
 	fmt.Printf("save / SHA-256            %.3f\n", saveMBps/shaMBps)
 	fmt.Printf("restore / SHA-256         %.3f\n", restoreMBps/shaMBps)
 }
+
+// loadKeys loads the keys cfg asks for through the agent at base and
+// returns how long that took.
+func loadKeys(base string, cfg config) time.Duration {
+	start := time.Now()
+	load(base, cfg.keys, cfg.valueSize, cfg.workers, cfg.text)
+	return time.Since(start)
+}
+
+// printLoad prints the first lines of either mode's report: what was
+// loaded, how fast, and the size of the archive it makes.
+func printLoad(cfg config, loadTime time.Duration, archiveSize int) {
+	fmt.Printf("keys                      %d x %d B values\n", cfg.keys, cfg.valueSize)
+	fmt.Printf("load via /v1/txn          %.0f keys/s (%s)\n", float64(cfg.keys)/loadTime.Seconds(), loadTime.Round(time.Millisecond))
+	fmt.Printf("archive size              %.1f MB\n", mb(archiveSize))
+}
+
+// mb is n bytes in MB.
+func mb(n int) float64 { return float64(n) / 1e6 }
+
+// mbps is the throughput of n bytes in d, in MB/s.
+func mbps(n int, d time.Duration) float64 { return mb(n) / d.Seconds() }
 
 // load writes keys in transactions of 64 from several workers.
 func load(base string, keys, valueSize, workers int, text bool) {

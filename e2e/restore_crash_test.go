@@ -499,30 +499,32 @@ func (c *crashCluster) trial(t *testing.T, pick victim, kp killPoint) {
 	finished = true
 }
 
-// leaderKillPoints spread over a whole restore: fractions of its
+// leaderKillPoints spread over a whole restore: every tenth of its
 // undisturbed time, each step the log shows, and just after the answer.
-var leaderKillPoints = []killPoint{
-	{name: "5%", frac: 0.05},
-	{name: "20%", frac: 0.20},
-	{name: "40%", frac: 0.40},
-	{name: "60%", frac: 0.60},
-	{name: "80%", frac: 0.80},
-	{name: "upload staged", line: lineStaged, onLeader: true},
-	{name: "committing", line: lineCommitting, onLeader: true},
-	{name: "leader applied", line: lineApplied, onLeader: true},
-	{name: "answered", afterPUT: true},
-}
+var leaderKillPoints = append(fractions(0.05, 0.95, 0.10),
+	killPoint{name: "upload staged", line: lineStaged, onLeader: true},
+	killPoint{name: "committing", line: lineCommitting, onLeader: true},
+	killPoint{name: "leader applied", line: lineApplied, onLeader: true},
+	killPoint{name: "answered", afterPUT: true},
+)
 
-// followerKillPoints: the same for a follower, whose own log says when
-// it has applied the restore.
-var followerKillPoints = []killPoint{
-	{name: "5%", frac: 0.05},
-	{name: "40%", frac: 0.40},
-	{name: "80%", frac: 0.80},
-	{name: "upload staged", line: lineStaged, onLeader: true},
-	{name: "committing", line: lineCommitting, onLeader: true},
-	{name: "follower applied", line: lineApplied},
-	{name: "answered", afterPUT: true},
+// followerKillPoints: the same, more sparsely, for a follower, whose own
+// log says when it has applied the restore.
+var followerKillPoints = append(fractions(0.10, 0.90, 0.20),
+	killPoint{name: "upload staged", line: lineStaged, onLeader: true},
+	killPoint{name: "committing", line: lineCommitting, onLeader: true},
+	killPoint{name: "follower applied", line: lineApplied},
+	killPoint{name: "answered", afterPUT: true},
+)
+
+// fractions are the kill points from to to, step apart, as fractions of
+// an undisturbed restore's time.
+func fractions(from, to, step float64) []killPoint {
+	var points []killPoint
+	for f := from; f < to+step/2; f += step {
+		points = append(points, killPoint{name: fmt.Sprintf("%.0f%%", f*100), frac: f})
+	}
+	return points
 }
 
 func pointName(who string, kp killPoint) string {
@@ -531,15 +533,15 @@ func pointName(who string, kp killPoint) string {
 
 // TestRestoreCrash shows that a restore is atomic across a 3-server
 // cluster holding 100,000 keys, whatever server crashes when. Each trial
-// restores one of two archives over the state the trial before left;
-// the leader is SIGKILLed at nine points spread over the whole restore
-// (fractions of an undisturbed restore's time, at each step the log
-// shows, right after the answer), then a follower at seven, each then
-// started again; and a follower is down for a whole restore and comes
-// back later. Every time all three servers end up serving the same keys
-// and values with ?stale, all from the old state or all from the
-// archive (the archive's if the PUT was answered 200), and a write
-// afterwards reaches all three.
+// restores one of two archives over the state the trial before left.
+// The leader is SIGKILLed at fourteen points spread over the whole
+// restore (every tenth of an undisturbed restore's time, at each step
+// the log shows, right after the answer), then a follower at nine, and
+// each is started again; last, a follower is down for a whole restore
+// and comes back later. Every time, all three servers end up serving
+// the same keys and values with ?stale, all from the old state or all
+// from the archive (the archive's if the PUT was answered 200), and a
+// write afterwards reaches all three.
 func TestRestoreCrash(t *testing.T) {
 	start := time.Now()
 	c := newCrashCluster(t)

@@ -158,6 +158,30 @@ func agreedKV(t *testing.T, nodes []*clusterNode, names map[kvState]string) kvSt
 	return agreed
 }
 
+// servedEverywhere waits until each of nodes serves key = value from its
+// own state (?stale); its failure names the nodes that do not.
+func servedEverywhere(t *testing.T, nodes []*clusterNode, key, value string) {
+	t.Helper()
+	testutil.Retry(t, 20*time.Second, fmt.Sprintf("every server serves %s = %q", key, value), func() error {
+		var wrong []string
+		for _, n := range nodes {
+			p, _, err := n.proc.client().KV().Get(key, &api.QueryOptions{AllowStale: true})
+			switch {
+			case err != nil:
+				wrong = append(wrong, fmt.Sprintf("%s: %v", n.name, err))
+			case p == nil:
+				wrong = append(wrong, n.name+": no such key")
+			case string(p.Value) != value:
+				wrong = append(wrong, fmt.Sprintf("%s: %q", n.name, p.Value))
+			}
+		}
+		if len(wrong) > 0 {
+			return fmt.Errorf("%s", strings.Join(wrong, "; "))
+		}
+		return nil
+	})
+}
+
 // loadKV runs the ops through the nodes' HTTP APIs, 64 to a transaction,
 // four transactions at a time.
 func loadKV(t *testing.T, nodes []*clusterNode, ops api.TxnOps) {
@@ -492,9 +516,7 @@ func (c *crashCluster) trial(t *testing.T, pick victim, kp killPoint) {
 		_, err := through.proc.client().KV().Put(&api.KVPair{Key: key, Value: []byte(value)}, nil)
 		return err
 	})
-	for _, n := range c.nodes {
-		waitForValue(t, n.proc.client(), key, value)
-	}
+	servedEverywhere(t, c.nodes, key, value)
 	c.current = agreedKV(t, c.nodes, names)
 	finished = true
 }
@@ -594,9 +616,7 @@ func (c *crashCluster) followerDownTrial(t *testing.T) {
 	if _, err := leader.proc.client().KV().Put(&api.KVPair{Key: key, Value: []byte("while down")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range up {
-		waitForValue(t, n.proc.client(), key, "while down")
-	}
+	servedEverywhere(t, up, key, "while down")
 	withWrite := agreedKV(t, up, names)
 	names[withWrite] = "new with the later write"
 
@@ -611,9 +631,7 @@ func (c *crashCluster) followerDownTrial(t *testing.T) {
 		_, err := down.proc.client().KV().Put(&api.KVPair{Key: key, Value: []byte("back")}, nil)
 		return err
 	})
-	for _, n := range c.nodes {
-		waitForValue(t, n.proc.client(), key, "back")
-	}
+	servedEverywhere(t, c.nodes, key, "back")
 	c.current = agreedKV(t, c.nodes, names)
 	finished = true
 }

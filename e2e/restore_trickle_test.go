@@ -291,6 +291,7 @@ func TestRestoreTrickleKeepsWritesServed(t *testing.T) {
 	archive := trickleArchive(t, nodes, 4000)
 	leader := waitForOneLeader(t, nodes)
 	lc := leader.proc.client()
+	before := agreedKV(t, nodes, nil)
 
 	body, done := startTrickle(t, leader, archive)
 	// The leader is into the upload: past meta.json and some records.
@@ -332,9 +333,10 @@ func TestRestoreTrickleKeepsWritesServed(t *testing.T) {
 	}
 
 	checkWritesKept(t, nodes, "trickle/w", acked)
-	for _, n := range nodes {
-		waitForValue(t, n.proc.client(), "trickle/after-save", "kept")
+	if after := agreedKV(t, nodes, nil); after.keys != before.keys+len(acked) {
+		t.Errorf("%d keys after the upload, want the %d before and the %d written", after.keys, before.keys, len(acked))
 	}
+	servedEverywhere(t, nodes, "trickle/after-save", "kept")
 	checkNothingStaged(t, nodes)
 	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
 }
@@ -428,9 +430,7 @@ func TestRestoreTrickleCutOffByDeadline(t *testing.T) {
 			if after.keys != before.keys+len(acked) {
 				t.Errorf("%d keys after the cut-off, want the %d before and the %d written", after.keys, before.keys, len(acked))
 			}
-			for _, n := range nodes {
-				waitForValue(t, n.proc.client(), "trickle/after-save", "kept")
-			}
+			servedEverywhere(t, nodes, "trickle/after-save", "kept")
 			checkNothingStaged(t, nodes)
 		})
 	}

@@ -186,6 +186,12 @@ func servedEverywhere(t *testing.T, nodes []*clusterNode, key, value string) {
 // four transactions at a time.
 func loadKV(t *testing.T, nodes []*clusterNode, ops api.TxnOps) {
 	t.Helper()
+	loadKVBatched(t, nodes, ops, 64)
+}
+
+// loadKVBatched is loadKV with per operations to a transaction.
+func loadKVBatched(t *testing.T, nodes []*clusterNode, ops api.TxnOps, per int) {
+	t.Helper()
 	batches := make(chan api.TxnOps)
 	errs := make(chan error, 4)
 	var wg sync.WaitGroup
@@ -208,7 +214,7 @@ func loadKV(t *testing.T, nodes []*clusterNode, ops api.TxnOps) {
 		}(nodes[w%len(nodes)].proc.client())
 	}
 	for len(ops) > 0 {
-		n := min(64, len(ops))
+		n := min(per, len(ops))
 		batches <- ops[:n]
 		ops = ops[n:]
 	}

@@ -259,7 +259,8 @@ func randomValues(t *testing.T, nodes []*clusterNode, prefix string, count, size
 		rand.Read(v)
 		ops = append(ops, &api.TxnOp{KV: &api.KVTxnOp{Verb: api.KVSet, Key: fmt.Sprintf("%s/%05d", prefix, i), Value: v}})
 	}
-	loadKV(t, nodes, ops)
+	// A transaction's body may hold 512 KiB, values in base64.
+	loadKVBatched(t, nodes, ops, max(1, min(64, (256<<10)/size)))
 }
 
 // trickleArchive loads count keys of 64 random bytes, saves an archive

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,58 +103,146 @@ func archiveKV(t *testing.T, archive []byte) kvState {
 	return digest(entries)
 }
 
-// servedKV is the kvState that n serves from its own state (?recurse&stale).
-func servedKV(n *clusterNode) (kvState, error) {
+// served is a KV store as a server serves it from its own state: the
+// body of /v1/kv/?recurse&stale and its SHA-256. Servers that hold one
+// and the same state, indexes included, answer byte for byte alike; the
+// keys, flags and values are decoded only when asked for, as decoding
+// 100,000 entries is what would make these tests slow (under -race
+// above all).
+type served struct {
+	sum  string
+	body []byte
+	kv   *kvState
+}
+
+// fetchServed reads what n serves.
+func fetchServed(n *clusterNode) (*served, error) {
 	select {
 	case <-n.proc.Exited():
-		return kvState{}, fmt.Errorf("%s is not running", n.name)
+		return nil, fmt.Errorf("%s is not running", n.name)
 	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := api.NewClient(n.proc.APIConfig())
+	req, err := http.NewRequestWithContext(ctx, "GET", n.proc.URL("/v1/kv/?recurse&stale"), nil)
 	if err != nil {
-		return kvState{}, err
+		return nil, err
 	}
-	pairs, _, err := c.KV().List("", (&api.QueryOptions{AllowStale: true}).WithContext(ctx))
+	resp, err := (&http.Client{Transport: n.proc.APIConfig().Transport}).Do(req)
 	if err != nil {
-		return kvState{}, fmt.Errorf("%s: %w", n.name, err)
+		return nil, fmt.Errorf("%s: %w", n.name, err)
 	}
-	entries := make([]kvEntry, len(pairs))
-	for i, p := range pairs {
-		entries[i] = kvEntry{key: p.Key, flags: p.Flags, value: p.Value}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", n.name, err)
+	case resp.StatusCode == http.StatusNotFound:
+		// No key at all.
+		body = nil
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%s: %d %s", n.name, resp.StatusCode, body)
 	}
-	return digest(entries), nil
+	sum := sha256.Sum256(body)
+	return &served{sum: hex.EncodeToString(sum[:]), body: body}, nil
 }
 
-// agreedKV waits until every node of nodes serves one and the same KV
-// state, and returns it. Its failure names each node's state, as one of
-// names says if it is one of them.
-func agreedKV(t *testing.T, nodes []*clusterNode, names map[kvState]string) kvState {
+// state decodes the keys, flags and values served.
+func (s *served) state() (kvState, error) {
+	if s.kv == nil {
+		var pairs []struct {
+			Key   string
+			Flags uint64
+			Value []byte
+		}
+		if len(s.body) > 0 {
+			if err := json.Unmarshal(s.body, &pairs); err != nil {
+				return kvState{}, err
+			}
+		}
+		entries := make([]kvEntry, len(pairs))
+		for i, p := range pairs {
+			entries[i] = kvEntry{key: p.Key, flags: p.Flags, value: p.Value}
+		}
+		k := digest(entries)
+		s.kv = &k
+	}
+	return *s.kv, nil
+}
+
+// mustState is state, failing the test if the body does not decode.
+func (s *served) mustState(t *testing.T) kvState {
 	t.Helper()
-	var agreed kvState
+	k, err := s.state()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// sameKV tells whether a and b serve the same keys, flags and values.
+func sameKV(t *testing.T, a, b *served) bool {
+	t.Helper()
+	return a.sum == b.sum || a.mustState(t) == b.mustState(t)
+}
+
+// stateNames name the states a test expects, for its messages: by the
+// body served (raw) or by the keys, flags and values (kv).
+type stateNames struct {
+	raw map[string]string
+	kv  map[kvState]string
+}
+
+func (n stateNames) of(s *served) string {
+	if name := n.raw[s.sum]; name != "" {
+		return name
+	}
+	k, err := s.state()
+	if err != nil {
+		return err.Error()
+	}
+	if name := n.kv[k]; name != "" {
+		return name
+	}
+	return k.String()
+}
+
+// agreedKV waits until every node of nodes serves the same keys, flags
+// and values, and returns what one of them serves. Its failure names
+// each node's state as names does.
+func agreedKV(t *testing.T, nodes []*clusterNode, names stateNames) *served {
+	t.Helper()
+	var agreed *served
+	start := time.Now()
 	testutil.Retry(t, convergeTimeout, "every server serves the same KV state", func() error {
-		var seen []string
-		agreed = kvState{}
+		var all []*served
 		same := true
 		for _, n := range nodes {
-			s, err := servedKV(n)
+			s, err := fetchServed(n)
 			if err != nil {
 				return err
 			}
-			name := names[s]
-			if name == "" {
-				name = s.String()
-			}
-			seen = append(seen, n.name+": "+name)
-			if agreed.sum != "" && s != agreed {
-				same = false
-			}
-			agreed = s
+			same = same && (len(all) == 0 || s.sum == all[0].sum)
+			all = append(all, s)
+		}
+		agreed = all[0]
+		if same {
+			return nil
+		}
+		if time.Since(start) < 5*time.Second {
+			// Most likely one of them is catching up.
+			return errors.New("the servers' answers differ")
+		}
+		var seen []string
+		same = true
+		for i, s := range all {
+			seen = append(seen, nodes[i].name+": "+names.of(s))
+			same = same && s.mustState(t) == all[0].mustState(t)
 		}
 		if !same {
 			return fmt.Errorf("the servers differ: %s", strings.Join(seen, "; "))
 		}
+		t.Logf("the servers serve the same keys, flags and values, in bodies that differ (in their indexes?)")
 		return nil
 	})
 	return agreed
@@ -335,7 +425,7 @@ type crashCluster struct {
 	// next is the archive the next trial restores.
 	next int
 	// current is the state every server serves now.
-	current kvState
+	current *served
 	// baseline is how long the quicker undisturbed restore took.
 	baseline time.Duration
 	trials   int
@@ -378,10 +468,10 @@ func newCrashCluster(t *testing.T) *crashCluster {
 	}
 	// The digest of a served state and of an archive agree: B is what
 	// the servers hold.
-	if got := agreedKV(t, c.nodes, c.names()); got != c.states[1] {
+	c.current = agreedKV(t, c.nodes, c.names())
+	if got := c.current.mustState(t); got != c.states[1] {
 		t.Fatalf("the servers hold %v, archive B %v", got, c.states[1])
 	}
-	c.current = c.states[1]
 	t.Logf("%d keys loaded in %v; archives of %.1f MB (A: %v) and %.1f MB (B: %v), ready after %v",
 		crashKeys, loaded.Round(time.Millisecond), float64(len(c.archives[0]))/1e6, c.states[0],
 		float64(len(c.archives[1]))/1e6, c.states[1], time.Since(start).Round(time.Millisecond))
@@ -402,8 +492,12 @@ func (c *crashCluster) save(t *testing.T) []byte {
 }
 
 // names names the states a trial may see, for its messages.
-func (c *crashCluster) names() map[kvState]string {
-	return map[kvState]string{c.states[0]: "archive A", c.states[1]: "archive B", c.current: "the old state"}
+func (c *crashCluster) names() stateNames {
+	names := stateNames{raw: map[string]string{}, kv: map[kvState]string{c.states[0]: "archive A", c.states[1]: "archive B"}}
+	if c.current != nil {
+		names.raw[c.current.sum] = "the old state"
+	}
+	return names
 }
 
 // victim picks, among the current leader and its followers, the server
@@ -436,8 +530,8 @@ func (c *crashCluster) trial(t *testing.T, pick victim, kp killPoint) {
 	archive, want, old := c.archives[which], c.states[which], c.current
 	c.next ^= 1
 	names := c.names()
-	names[want] = "new (" + names[want] + ")"
-	names[old] = "old"
+	names.kv[want] = "new (" + names.kv[want] + ")"
+	names.raw[old.sum] = "old"
 
 	leaderFrom := len(leader.proc.Output())
 	victimFrom := 0
@@ -510,12 +604,16 @@ func (c *crashCluster) trial(t *testing.T, pick victim, kp killPoint) {
 	}
 
 	got := agreedKV(t, c.nodes, names)
-	ended := "new"
+	var ended string
 	switch {
-	case got == old:
+	case got.sum == old.sum:
 		ended = "old"
-	case got != want:
-		t.Fatalf("the servers agree on %v, neither the old state (%v) nor the archive's (%v)", got, old, want)
+	case got.mustState(t) == want:
+		ended = "new"
+	case got.mustState(t) == old.mustState(t):
+		ended = "old"
+	default:
+		t.Fatalf("the servers agree on %v, neither the old state (%v) nor the archive's (%v)", got.mustState(t), old.mustState(t), want)
 	}
 	t.Logf("trial %d: all three on the %s state", c.trials, ended)
 	if outcome.err == nil && outcome.status == 200 && ended != "new" {
@@ -625,15 +723,15 @@ func (c *crashCluster) followerDownTrial(t *testing.T) {
 	archive, want := c.archives[which], c.states[which]
 	c.next ^= 1
 	names := c.names()
-	names[want] = "new (" + names[want] + ")"
-	names[c.current] = "old"
+	names.kv[want] = "new (" + names.kv[want] + ")"
+	names.raw[c.current.sum] = "old"
 
 	o := <-startPUT(leader, archive)
 	if o.status != 200 {
 		t.Fatalf("restore with %s down: %v", down.name, o)
 	}
-	if got := agreedKV(t, up, names); got != want {
-		t.Fatalf("after the restore, the two servers up serve %v, want the archive's %v", names[got], want)
+	if got := agreedKV(t, up, names); got.mustState(t) != want {
+		t.Fatalf("after the restore, the two servers up serve %v, want the archive's %v", names.of(got), want)
 	}
 	key := fmt.Sprintf("probe/%d", c.trials)
 	if _, err := leader.proc.client().KV().Put(&api.KVPair{Key: key, Value: []byte("while down")}, nil); err != nil {
@@ -641,12 +739,12 @@ func (c *crashCluster) followerDownTrial(t *testing.T) {
 	}
 	servedEverywhere(t, up, key, "while down")
 	withWrite := agreedKV(t, up, names)
-	names[withWrite] = "new with the later write"
+	names.raw[withWrite.sum] = "new with the later write"
 
 	restartNode(c.parent, t, down, c.nodes)
 	waitForOneLeader(t, c.nodes)
-	if got := agreedKV(t, c.nodes, names); got != withWrite {
-		t.Fatalf("with %s back, the servers serve %v, want %v", down.name, got, withWrite)
+	if got := agreedKV(t, c.nodes, names); !sameKV(t, got, withWrite) {
+		t.Fatalf("with %s back, the servers serve %v, want %v", down.name, got.mustState(t), withWrite.mustState(t))
 	}
 	t.Logf("trial %d, %s down throughout: PUT %v; with it back all three on the new state and the later write", c.trials, down.name, o)
 	key = fmt.Sprintf("probe/%d/after", c.trials)

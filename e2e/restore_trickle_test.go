@@ -292,7 +292,7 @@ func TestRestoreTrickleKeepsWritesServed(t *testing.T) {
 	archive := trickleArchive(t, nodes, 4000)
 	leader := waitForOneLeader(t, nodes)
 	lc := leader.proc.client()
-	before := agreedKV(t, nodes, nil)
+	before := agreedKV(t, nodes, stateNames{}).mustState(t)
 
 	body, done := startTrickle(t, leader, archive)
 	// The leader is into the upload: past meta.json and some records.
@@ -334,7 +334,7 @@ func TestRestoreTrickleKeepsWritesServed(t *testing.T) {
 	}
 
 	checkWritesKept(t, nodes, "trickle/w", acked)
-	if after := agreedKV(t, nodes, nil); after.keys != before.keys+len(acked) {
+	if after := agreedKV(t, nodes, stateNames{}).mustState(t); after.keys != before.keys+len(acked) {
 		t.Errorf("%d keys after the upload, want the %d before and the %d written", after.keys, before.keys, len(acked))
 	}
 	servedEverywhere(t, nodes, "trickle/after-save", "kept")
@@ -404,7 +404,7 @@ func TestRestoreTrickleCutOffByDeadline(t *testing.T) {
 			}
 			deadline := grace + time.Duration(float64(meta.Size)/minRate*float64(time.Second))
 			leader := waitForOneLeader(t, nodes)
-			before := agreedKV(t, nodes, nil)
+			before := agreedKV(t, nodes, stateNames{}).mustState(t)
 			prefix := "trickle/w-" + tc.name
 
 			body, done := startTrickle(t, leader, tc.archive)
@@ -427,7 +427,7 @@ func TestRestoreTrickleCutOffByDeadline(t *testing.T) {
 
 			// Nothing changed but the writes.
 			checkWritesKept(t, nodes, prefix, acked)
-			after := agreedKV(t, nodes, nil)
+			after := agreedKV(t, nodes, stateNames{}).mustState(t)
 			if after.keys != before.keys+len(acked) {
 				t.Errorf("%d keys after the cut-off, want the %d before and the %d written", after.keys, before.keys, len(acked))
 			}
@@ -442,7 +442,7 @@ func TestRestoreTrickleCutOffByDeadline(t *testing.T) {
 	if status, msg := putSnapshotTo(t, leader, large); status != 200 {
 		t.Fatalf("full-speed restore of the large archive: %d %s", status, msg)
 	}
-	if got := agreedKV(t, nodes, map[kvState]string{want: "the archive's"}); got != want {
+	if got := agreedKV(t, nodes, stateNames{kv: map[kvState]string{want: "the archive's"}}).mustState(t); got != want {
 		t.Fatalf("after the full-speed restore the servers serve %v, want the archive's %v", got, want)
 	}
 	t.Logf("took %v", time.Since(start).Round(time.Millisecond))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/consulcompat/consul/consul/fsm"
 	"github.com/consulcompat/consul/consul/staging"
+	"github.com/consulcompat/consul/consul/state"
+	"github.com/consulcompat/consul/snapshot"
 	"github.com/consulcompat/consul/structs"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -41,6 +43,10 @@ const (
 	// transferRate is the slowest rate a dump may move between servers
 	// at, for the deadline of a stage or a fetch.
 	transferRate = 8 << 20
+	// stagedOfferTTL is how long a store built from a staged dump waits
+	// for its restore entry before it is dropped (the entry then decodes
+	// the dump itself): a restore commits within moments of its staging.
+	stagedOfferTTL = 2 * time.Minute
 )
 
 // restoreStaging is the server's staging directory and the bookkeeping of
@@ -182,7 +188,10 @@ func (rs *restoreStaging) collectLoop() {
 	}
 }
 
-// receive stages the dump a peer streams in, for a stage request.
+// receive stages the dump a peer streams in, for a stage or a fetch,
+// and builds its store on the way, which it offers to the FSM: applying
+// the restore entry then only swaps it in, as on the leader, instead of
+// decoding the dump once the entry commits.
 func (rs *restoreStaging) receive(args *structs.SnapshotRequest, in io.Reader) error {
 	if rs.store.Has(args.SHA256) {
 		_, err := io.Copy(io.Discard, in)
@@ -193,12 +202,40 @@ func (rs *restoreStaging) receive(args *structs.SnapshotRequest, in io.Reader) e
 		return stagingError(err)
 	}
 	defer w.Abort()
-	if _, err := io.Copy(w, in); err != nil {
+	b, err := state.NewBuilder(rs.srv.fsm.State())
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	type decoded struct {
+		h   structs.SnapshotHeader
+		err error
+	}
+	done := make(chan decoded, 1)
+	go func() {
+		h, err := snapshot.ReadState(pr, b.Record)
+		// A dump that does not decode stops the copy below.
+		pr.CloseWithError(err)
+		done <- decoded{h, err}
+	}()
+	_, err = io.Copy(io.MultiWriter(w, pw), in)
+	pw.CloseWithError(err)
+	d := <-done
+	if err == nil {
+		err = d.err
+	}
+	if err == nil {
+		err = w.Commit(args.SHA256)
+	}
+	if err != nil {
+		b.Discard()
 		return stagingError(err)
 	}
-	if err := w.Commit(args.SHA256); err != nil {
-		return stagingError(err)
-	}
+	rs.srv.fsm.OfferRestore(args.SHA256, b, d.h)
+	// A restore that is never committed must not hold a second state in
+	// memory for good.
+	sum := args.SHA256
+	time.AfterFunc(stagedOfferTTL, func() { rs.srv.fsm.WithdrawRestore(sum) })
 	rs.logger.Info("restore: staged", "sha256", fmt.Sprintf("%x", args.SHA256), "bytes", args.Size)
 	return nil
 }

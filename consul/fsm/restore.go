@@ -140,6 +140,13 @@ func (f *FSM) restoredStore(req *structs.RestoreRequest) (*state.Store, structs.
 		if err != nil {
 			return nil, structs.SnapshotHeader{}, err
 		}
+		// Fetching the dump from a peer may have built its store too.
+		if o := f.takeOffer(req.SHA256); o != nil {
+			if s, err := o.b.Store(); err == nil {
+				rc.Close()
+				return s, o.header, nil
+			}
+		}
 		s, h, err := state.Restore(rc)
 		rc.Close()
 		if err == nil {

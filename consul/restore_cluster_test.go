@@ -162,3 +162,47 @@ func TestRestoreUploadThatTricklesIsCutOffAndWritesGoOn(t *testing.T) {
 		t.Fatalf("the cut-off upload left %d files in the staging dir", len(entries))
 	}
 }
+
+// TestRestoredStateTravelsInRaftSnapshots: a restore whose state runs
+// past the cluster's indexes (one from a busier cluster) reaches a server
+// that was down through Raft's InstallSnapshot once the leader compacted
+// its log, with the index offset: the server numbers later writes as the
+// others do, so all end on the same state.
+func TestRestoredStateTravelsInRaftSnapshots(t *testing.T) {
+	busy := testServer(t, nil)
+	for i := 0; i < 300; i++ {
+		kvPut(t, busy, fmt.Sprintf("busy/%d", i), "restored")
+	}
+	archive, index := save(t, busy, false)
+
+	c, servers := formedCluster(t, 3)
+	leader, down := servers[0], c.indexOf(servers[2])
+	if applied := leader.fsm.AppliedIndex(); applied >= index {
+		t.Fatalf("the cluster is at index %d, not below the archive's %d", applied, index)
+	}
+	c.stop(down)
+	if err := restore(leader, archive); err != nil {
+		t.Fatal(err)
+	}
+	kvPut(t, leader, "after", "x")
+	if e := kvGet(t, leader, "after"); e.ModifyIndex <= index {
+		t.Fatalf("a write after the restore has index %d, not above the restored %d", e.ModifyIndex, index)
+	}
+	// Compact the leader's log down to nothing, so that the returning
+	// server can only get the state by a snapshot.
+	rc := leader.raft.ReloadableConfig()
+	rc.TrailingLogs = 0
+	if err := leader.raft.ReloadConfig(rc); err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	back := c.start(down)
+	sameStateEverywhere(t, c.running(), "after", "x")
+	if list, _ := back.staging.store.List(); len(list) != 0 {
+		t.Fatalf("the returning server staged %v: it did not get the state by a snapshot", list)
+	}
+	kvPut(t, back, "later", "y")
+	sameStateEverywhere(t, c.running(), "later", "y")
+}

@@ -71,7 +71,7 @@ func put(t *testing.T, url string, body []byte) (int, string, time.Duration) {
 }
 
 // TestDiskFullRefusesWritesAndServesReads: when the disk holding Raft's
-// data fills up, writes get 507 at once, the leader stays leader, reads
+// data fills up, writes and restores get 507 at once, the leader stays leader, reads
 // (default and consistent) go on, the log says so once and not per
 // write, and once space is freed writes work again with nothing lost.
 func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
@@ -83,6 +83,7 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 		}
 	}
 
+	archive, _ := saveArchive(t, a.client())
 	logBefore := len(a.Output())
 	filler := fillDisk(t, disk, 1<<20)
 	t.Logf("free on the agent's disk: %d bytes", freeBytes(t, disk))
@@ -100,6 +101,10 @@ func TestDiskFullRefusesWritesAndServesReads(t *testing.T) {
 	}
 	t.Logf("slowest refused write: %v", slowest)
 
+	// A restore must stage its dump first: it does not fit either.
+	if code, answer := putSnapshot(t, a, archive); code != http.StatusInsufficientStorage || !strings.Contains(answer, "not enough disk space") {
+		t.Fatalf("restore on a full disk: %d %q, want 507 not enough disk space", code, answer)
+	}
 	c := a.client()
 	for _, q := range []string{"", "?consistent"} {
 		resp, err := http.Get(a.URL("/v1/kv/before/3" + q))
